@@ -1,0 +1,329 @@
+"""Run the benchmark: lakegate and the per-record baseline side by side, plus lakegate on 5x the data.
+
+Each measured program runs in its own child process; wall time is taken around the child and its peak
+RSS and CPU time come from ``os.wait4`` (the child's own ``ru_maxrss``, ``ru_utime`` + ``ru_stime``), so
+the numbers include interpreter start-up, imports and compilation of the pipeline.
+
+    python -m bench.run                      # 1M lakegate + 1M baseline + 5M lakegate
+    python -m bench.run --records 200000 --skip-5m --skip-baseline   # quick iteration
+
+Writes ``bench/results.json`` and prints a table. These machines are shared and noisy: compare the
+ratios measured in one run, not absolute times across runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.generate import DATA_ROOT, DEFAULT_FILES, generate
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+PIPELINE = BENCH / "pipeline.yaml"
+STATE_ROOT = DATA_ROOT / "state"
+RESULTS = BENCH / "results.json"
+SALT = "bench-salt-not-a-secret"
+TARGET_RECORDS_PER_S = 1_000_000
+TARGET_RATIO = 3.0
+TARGET_RSS_GROWTH = 1.2
+
+
+@dataclass
+class Measurement:
+    """One child process: what it ran and what it cost."""
+
+    label: str
+    records: int
+    command: list[str]
+    wall_s: float
+    cpu_s: float
+    peak_rss_mb: float
+    exit_status: int
+    report: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def records_per_s(self) -> float:
+        return self.records / self.wall_s if self.wall_s else 0.0
+
+    @property
+    def records_per_cpu_s(self) -> float:
+        return self.records / self.cpu_s if self.cpu_s else 0.0
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            **asdict(self),
+            "records_per_s": round(self.records_per_s, 1),
+            "records_per_cpu_s": round(self.records_per_cpu_s, 1),
+        }
+
+
+def measure(label: str, records: int, command: list[str], env: dict[str, str], report: Path) -> Measurement:
+    """Run ``command`` to completion; wall time, CPU time and peak RSS of that child."""
+    report.unlink(missing_ok=True)
+    print(f"[{label}] {' '.join(command)}", flush=True)
+    started = time.perf_counter()
+    child = subprocess.Popen(command, cwd=ROOT, env=env)
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - started
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode != 0:
+        sys.exit(f"[{label}] failed with exit status {child.returncode}")
+    result = Measurement(
+        label=label,
+        records=records,
+        command=command,
+        wall_s=round(wall, 3),
+        cpu_s=round(usage.ru_utime + usage.ru_stime, 3),
+        peak_rss_mb=round(usage.ru_maxrss / 1024, 1),  # kilobytes on Linux
+        exit_status=child.returncode,
+        report=json.loads(report.read_text()) if report.exists() else {},
+    )
+    print(
+        f"[{label}] {result.wall_s:.1f} s wall, {result.cpu_s:.1f} s CPU, {result.records_per_s:,.0f} records/s, "
+        f"peak RSS {result.peak_rss_mb:,.0f} MB",
+        flush=True,
+    )
+    return result
+
+
+def _environment(records: int, state: Path, args: argparse.Namespace) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        BENCH_HASH_SALT=SALT,
+        BENCH_STATE_DIR=str(state),
+        BENCH_DATA_DIR=str(generate(records, args.files)),
+        BENCH_BATCH_SIZE=str(args.batch_size),
+        BENCH_COMMIT_RECORDS=str(args.commit_records),
+    )
+    return env
+
+
+def _pipeline_file(partition_by: str | None) -> Path:
+    """``bench/pipeline.yaml``, or a copy (under bench/data) whose sink is partitioned by ``partition_by``."""
+    if not partition_by:
+        return PIPELINE
+    text = PIPELINE.read_text()
+    if "partition_by: []" not in text:
+        sys.exit("bench/pipeline.yaml has no `partition_by: []` line to replace")
+    copy = STATE_ROOT / "pipeline-partitioned.yaml"
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    copy.write_text(text.replace("partition_by: []", f"partition_by: [{json.dumps(partition_by)}]"))
+    return copy
+
+
+def run_lakegate(
+    records: int, label: str, args: argparse.Namespace, partition_by: str | None = None
+) -> Measurement:
+    state = STATE_ROOT / label
+    shutil.rmtree(state, ignore_errors=True)
+    state.mkdir(parents=True)
+    report = state / "report.json"
+    lakegate = str(Path(sys.executable).parent / "lakegate")
+    command = [lakegate, "run", str(_pipeline_file(partition_by)), "--quiet", "--report", str(report)]
+    return measure(label, records, command, _environment(records, state, args), report)
+
+
+def run_baseline(records: int, label: str, args: argparse.Namespace) -> Measurement:
+    state = STATE_ROOT / label
+    report = STATE_ROOT / f"{label}.report.json"
+    env = _environment(records, state, args)
+    command = [
+        sys.executable, "-m", "bench.baseline", "--data-dir", env["BENCH_DATA_DIR"], "--state-dir", str(state),
+        "--batch-size", str(args.batch_size), "--commit-records", str(args.commit_records), "--report", str(report),
+    ]  # fmt: skip
+    return measure(label, records, command, env, report)
+
+
+def machine() -> dict[str, Any]:
+    import duckdb
+    import pyarrow
+    import pyiceberg
+
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    meminfo = Path("/proc/meminfo").read_text().split()
+    total_kb = int(meminfo[meminfo.index("MemTotal:") + 1])
+    return {
+        "nproc": os.cpu_count(),
+        "cpu_model": model,
+        "memory_gb": round(total_kb / 1024**2, 1),
+        "load_average_at_start": os.getloadavg(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
+        "pyarrow": pyarrow.__version__,
+        "pyiceberg": pyiceberg.__version__,
+    }
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return round(a / b, 2) if a and b else None
+
+
+def _row(name: str, m: Measurement) -> str:
+    return (
+        f"| {name} | {m.records:,} | {m.wall_s:.1f} | {m.records_per_s:,.0f} | {m.cpu_s:.1f} | "
+        f"{m.records_per_cpu_s:,.0f} | {m.peak_rss_mb:,.0f} |"
+    )
+
+
+def table(results: dict[str, Any], runs: dict[str, Measurement]) -> str:
+    lines = [
+        "| run | records | wall s | records/s | CPU s | records/CPU-s | peak RSS MB |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    lines += [_row(label, m) for label, m in runs.items()]
+    lines.append("")
+    targets = [
+        ("lakegate records/s (wall, end to end)", results["lakegate_records_per_s"], f">= {TARGET_RECORDS_PER_S:,}",
+         results["lakegate_records_per_s"] >= TARGET_RECORDS_PER_S),
+        ("lakegate / baseline (records/s)", results["ratio"], f">= {TARGET_RATIO}",
+         results["ratio"] is not None and results["ratio"] >= TARGET_RATIO),
+        ("lakegate / baseline (records/CPU-s)", results["ratio_cpu"], "", None),
+        ("peak RSS 5x / 1x", results["rss_ratio_5m_1m"], f"<= {TARGET_RSS_GROWTH}",
+         results["rss_ratio_5m_1m"] is not None and results["rss_ratio_5m_1m"] <= TARGET_RSS_GROWTH),
+    ]  # fmt: skip
+    lines += ["| metric | value | target | met |", "|---|---:|---|---|"]
+    for name, value, target, met in targets:
+        shown = "n/a" if value is None else f"{value:,.0f}" if value >= 100 else f"{value:,.2f}"
+        verdict = "" if met is None or value is None else "yes" if met else "**no**"
+        lines.append(f"| {name} | {shown} | {target} | {verdict} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--records", type=int, default=1_000_000, help="records of the main runs (default 1M)"
+    )
+    parser.add_argument("--skip-5m", action="store_true", help="skip the memory run on 5x the records")
+    parser.add_argument("--skip-baseline", action="store_true", help="skip the per-record baseline")
+    parser.add_argument("--batch-size", type=int, default=100_000, help="records per micro-batch (both)")
+    parser.add_argument(
+        "--commit-records", type=int, default=1_000_000, help="rows per Iceberg commit (both)"
+    )
+    parser.add_argument("--files", type=int, default=DEFAULT_FILES, help="files per generated data set")
+    parser.add_argument(
+        "--partition-by",
+        metavar="TERM",
+        help="also run lakegate on a sink partitioned by TERM, e.g. 'day(event_time)'",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run lakegate and the baseline N times, alternating; keep the fastest",
+    )
+    parser.add_argument(
+        "--no-check", action="store_true", help="skip comparing lakegate's rows with the baseline's"
+    )
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+
+    n = args.records
+    big = 5 * n
+    for records in (n, *(() if args.skip_5m else (big,))):
+        generate(records, args.files)
+    info = machine()
+    runs: dict[str, Measurement] = {}
+    # Alternate the two programs so that both see the same machine load; keep each one's fastest run.
+    all_runs: list[Measurement] = []
+    lg: Measurement | None = None
+    base: Measurement | None = None
+    for _ in range(args.repeat):
+        m = run_lakegate(n, f"lakegate-{n}", args)
+        all_runs.append(m)
+        lg = m if lg is None or m.wall_s < lg.wall_s else lg
+        if not args.skip_baseline:
+            m = run_baseline(n, f"baseline-{n}", args)
+            all_runs.append(m)
+            base = m if base is None or m.wall_s < base.wall_s else base
+    assert lg is not None
+    runs[f"lakegate {n:,}"] = lg
+    if base is not None:
+        runs[f"baseline {n:,}"] = base
+    large = None if args.skip_5m else run_lakegate(big, f"lakegate-{big}", args)
+    if large is not None:
+        runs[f"lakegate {big:,}"] = large
+    if args.partition_by:
+        runs[f"lakegate {n:,} partitioned {args.partition_by}"] = run_lakegate(
+            n, f"lakegate-{n}-partitioned", args, args.partition_by
+        )
+
+    check = None
+    if base is not None and not args.no_check:
+        from bench.check import compare
+
+        result = compare(STATE_ROOT / f"lakegate-{n}", STATE_ROOT / f"baseline-{n}")
+        print(result.summary())
+        check = {**asdict(result), "ok": result.ok}
+        counts = {
+            k: lg.report.get("transforms", {}).get("clean_orders", {}).get(k) for k in ("filtered", "dlq")
+        }
+        counts_base = {k: base.report.get(k) for k in ("filtered", "dlq")}
+        check["filtered_dlq_lakegate"], check["filtered_dlq_baseline"] = counts, counts_base
+        print(f"filtered / dead-lettered: lakegate {counts}, baseline {counts_base}")
+
+    results: dict[str, Any] = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": " ".join(["python -m bench.run", *(argv if argv is not None else sys.argv[1:])]),
+        "records": n,
+        "bytes_per_record": _bytes_per_record(n),
+        "lakegate_records_per_s": round(lg.records_per_s, 1),
+        "lakegate_internal_records_per_s": lg.report.get("records_per_second"),
+        "baseline_records_per_s": round(base.records_per_s, 1) if base else None,
+        "ratio": _ratio(lg.records_per_s, base.records_per_s if base else None),
+        "ratio_cpu": _ratio(lg.records_per_cpu_s, base.records_per_cpu_s if base else None),
+        "peak_rss_mb_1m": lg.peak_rss_mb,
+        "peak_rss_mb_5m": large.peak_rss_mb if large else None,
+        "rss_ratio_5m_1m": _ratio(large.peak_rss_mb, lg.peak_rss_mb) if large else None,
+        "targets": {
+            "records_per_s": TARGET_RECORDS_PER_S,
+            "ratio": TARGET_RATIO,
+            "rss_ratio_5m_1m": TARGET_RSS_GROWTH,
+        },
+        "output_check": check,
+        "machine": info,
+        "runs": {label: m.as_json() for label, m in runs.items()},
+        "all_runs_wall_s": [(m.label, m.wall_s) for m in all_runs],
+    }
+    rendered = table(results, runs)
+    results["table_markdown"] = rendered
+    print()
+    print(rendered)
+    tmp = args.output.with_name(args.output.name + ".tmp")
+    tmp.write_text(json.dumps(results, indent=2) + "\n")
+    os.replace(tmp, args.output)
+    print(f"\nwrote {args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output}")
+    if check is not None and not check["ok"]:
+        sys.exit("lakegate and the baseline wrote different rows (see above)")
+
+
+def _bytes_per_record(records: int) -> float:
+    from bench.generate import data_dir
+
+    size = sum(p.stat().st_size for p in data_dir(records).iterdir())
+    return round(size / records, 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The `lakegate` command line."""

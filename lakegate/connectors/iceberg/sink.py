@@ -1,0 +1,267 @@
+"""The ``iceberg`` sink.
+
+Each :meth:`IcebergSink.commit` is one Iceberg append snapshot whose summary carries the property
+``lakegate.positions.<pipeline>.<sink>`` = the source positions as JSON: the data and the positions
+become visible in the same atomic catalog commit. On restart the positions are found by walking the
+snapshots from the current one back through their parents (other writers may have committed since).
+
+Rows are not held in memory until the commit: once the buffer holds ``STAGE_BYTES`` of Arrow data it
+is written out as Parquet data files (pyiceberg's writer: field ids, partitioning, statistics), and the
+commit appends those files — so memory is bounded by that threshold, not by the commit interval. Files
+written but never committed (a crash) are referenced by no snapshot: invisible, and removable by
+Iceberg's orphan-file maintenance.
+
+A commit with no rows but new positions still writes a snapshot with no data files and our summary
+property: the "positions-only" commit. A commit with no rows and unchanged positions writes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any, ClassVar
+
+import pyarrow as pa
+from pyiceberg.exceptions import (
+    CommitFailedException,
+    CommitStateUnknownException,
+    NoSuchNamespaceError,
+    NoSuchTableError,
+    TableAlreadyExistsError,
+)
+from pyiceberg.io.pyarrow import _dataframe_to_data_files  # pyiceberg's own append writes with it
+from pyiceberg.manifest import DataFile
+from pyiceberg.table import Table
+
+from lakegate._optional import require
+from lakegate.connectors.base import BufferedSink, Capabilities, Delivery, RunContext
+from lakegate.connectors.filelog import copy_positions
+from lakegate.connectors.iceberg.catalog import load_catalog, resolve_catalog_spec
+from lakegate.connectors.iceberg.duckdb_reader import iceberg_scan_sql, load_iceberg_extension
+from lakegate.connectors.iceberg.schema import (
+    FORMAT_VERSION,
+    arrow_for_append,
+    partition_spec,
+    schema_problems,
+    storage_schema,
+    to_iceberg_schema,
+)
+from lakegate.connectors.views import create_empty_view, create_view
+from lakegate.errors import TerminalConnectorError, TransientConnectorError
+from lakegate.records import SourcePositions
+
+COMMIT_ATTEMPTS = 3
+STAGE_BYTES = 64 << 20
+"""Buffered Arrow bytes that are written out as data files ahead of the commit."""
+POSITIONS_PREFIX = "lakegate.positions"
+
+
+def positions_in_history(table: Table, key: str) -> SourcePositions:
+    """The positions under ``key`` in the newest snapshot of the current lineage that has them."""
+    snapshot = table.current_snapshot()
+    while snapshot is not None:
+        value = snapshot.summary.get(key) if snapshot.summary is not None else None
+        if value is not None:
+            positions: SourcePositions = json.loads(value)
+            return positions
+        parent = snapshot.parent_snapshot_id
+        snapshot = table.snapshot_by_id(parent) if parent is not None else None
+    return {}
+
+
+class IcebergSink(BufferedSink):
+    """Append rows to an Iceberg table, one snapshot per commit, positions in the snapshot summary."""
+
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        delivery=Delivery.EXACTLY_ONCE, partitioning=True, queryable=True
+    )
+
+    def __init__(self, name: str, config: Any, context: RunContext) -> None:
+        super().__init__(name, config, context)
+        self._catalog: Any = None
+        self._table: Table | None = None
+        self._storage: pa.Schema | None = None
+        self._table_arrow: pa.Schema | None = None
+        self._committed: SourcePositions | None = None
+        self._staged: list[DataFile] = []
+        self._staged_rows = 0
+
+    @property
+    def positions_key(self) -> str:
+        """The snapshot summary property holding this sink's positions."""
+        return f"{POSITIONS_PREFIX}.{self.context.pipeline}.{self.name}"
+
+    @property
+    def table(self) -> Table | None:
+        """The pyiceberg table (after :meth:`open`)."""
+        return self._table
+
+    def _get_catalog(self) -> Any:
+        if self._catalog is None:
+            spec = resolve_catalog_spec(self.config.catalog, self.context)
+            self._catalog = load_catalog(self.config.catalog, spec, self.context)
+        return self._catalog
+
+    def _load_table(self) -> Table | None:
+        try:
+            table: Table = self._get_catalog().load_table(self.config.table)
+            return table
+        except (NoSuchTableError, NoSuchNamespaceError):
+            return None
+
+    def open(self, schema: pa.Schema) -> None:
+        """Load the table, or create it (format v2, Parquet with zstd, the declared partition spec)."""
+        catalog = self._get_catalog()
+        new_schema = to_iceberg_schema(schema)
+        table = self._load_table()
+        if table is None:
+            namespace, _ = self.config.identifier
+            catalog.create_namespace_if_not_exists(namespace)
+            properties = {
+                "format-version": str(FORMAT_VERSION),
+                "write.format.default": "parquet",
+                "write.parquet.compression-codec": "zstd",
+                **self.config.properties,
+            }
+            terms = self.config.partition_terms()
+            if any(term.transform != "identity" for term in terms):
+                # pyiceberg computes these transforms on Arrow data with its Rust extension.
+                require(
+                    "pyiceberg_core", "iceberg", purpose="Iceberg partition transforms other than identity"
+                )
+            spec = partition_spec(new_schema, terms)
+            try:
+                table = catalog.create_table(
+                    self.config.table, schema=new_schema, partition_spec=spec, properties=properties
+                )
+            except TableAlreadyExistsError:  # another writer created it meanwhile
+                table = catalog.load_table(self.config.table)
+        assert table is not None
+        problems = schema_problems(table.schema(), new_schema)
+        if problems:
+            raise TerminalConnectorError(
+                f"Iceberg table {self.config.table} has a different schema: " + "; ".join(problems),
+                hint="schema evolution is not supported yet: write to a new table or migrate this one",
+                sink=self.name,
+            )
+        self._table = table
+        self._storage = storage_schema(schema)
+        self._table_arrow = table.schema().as_arrow()
+
+    def committed_positions(self) -> SourcePositions:
+        """The positions of the newest snapshot (in the current lineage) that carries this sink's key."""
+        if self._table is not None:
+            self._table.refresh()
+            return positions_in_history(self._table, self.positions_key)
+        try:
+            table = self._load_table()
+            return positions_in_history(table, self.positions_key) if table is not None else {}
+        finally:
+            self._release_catalog()
+
+    def prepare(self, table: pa.Table) -> pa.Table:
+        """Rows in the storage types (timestamps in µs, zoned ones in UTC)."""
+        if self._storage is None:
+            raise TerminalConnectorError("write() called before open()", sink=self.name)
+        if not table.schema.equals(self._storage):
+            # Only timestamps differ (see storage_type): unsafe so that nanoseconds truncate to µs.
+            table = table.cast(self._storage, safe=False)
+        return table
+
+    def write(self, table: pa.Table) -> None:
+        """Buffer ``table``; write the buffer out as data files once it holds ``STAGE_BYTES``."""
+        super().write(table)
+        if sum(t.nbytes for t in self._buffer) >= STAGE_BYTES:
+            self._stage()
+
+    @property
+    def pending_records(self) -> int:
+        """Rows written since the last commit (buffered or already in staged data files)."""
+        return super().pending_records + self._staged_rows
+
+    def _stage(self) -> None:
+        """Write the buffered rows as Parquet data files (not yet part of any snapshot)."""
+        data = self.buffered()
+        if data is None or self._table is None or self._table_arrow is None:
+            return
+        rows = data.num_rows
+        try:
+            files = _dataframe_to_data_files(
+                table_metadata=self._table.metadata,
+                df=arrow_for_append(data, self._table_arrow),
+                io=self._table.io,
+                write_uuid=uuid.uuid4(),
+            )
+            self._staged.extend(files)
+        except OSError as exc:
+            raise TransientConnectorError(f"writing Iceberg data files failed: {exc}", sink=self.name) from exc
+        self.clear_buffer()
+        self._staged_rows += rows
+
+    def commit(self, positions: SourcePositions) -> None:
+        """Append the written data files and ``positions`` in one snapshot (retrying lost races)."""
+        table = self._table
+        if table is None:
+            raise TerminalConnectorError("commit() called before open()", sink=self.name)
+        positions = copy_positions(positions, self.name)
+        if self._committed is None:
+            self._committed = positions_in_history(table, self.positions_key)
+        if not self.pending_records and positions == self._committed:
+            return
+        self._stage()
+        summary = {self.positions_key: json.dumps(positions, separators=(",", ":"), sort_keys=True)}
+        for attempt in range(1, COMMIT_ATTEMPTS + 1):
+            try:
+                with (
+                    table.transaction() as transaction,
+                    transaction.update_snapshot(snapshot_properties=summary).fast_append() as append,
+                ):
+                    for data_file in self._staged:
+                        append.append_data_file(data_file)
+                break
+            except CommitFailedException as exc:  # another writer won the race: retry on top of it
+                if attempt == COMMIT_ATTEMPTS:
+                    raise TransientConnectorError(
+                        f"Iceberg commit kept conflicting with other writers: {exc}", sink=self.name
+                    ) from exc
+                table.refresh()
+            except CommitStateUnknownException as exc:
+                table.refresh()
+                if positions_in_history(table, self.positions_key) == positions:
+                    break  # it did land
+                raise TransientConnectorError(f"Iceberg commit state unknown: {exc}", sink=self.name) from exc
+            except OSError as exc:
+                raise TransientConnectorError(f"Iceberg commit failed: {exc}", sink=self.name) from exc
+        self._committed = positions
+        self._staged.clear()
+        self._staged_rows = 0
+
+    def close(self) -> None:
+        """Drop uncommitted rows (staged files stay unreferenced) and release the catalog."""
+        self.clear_buffer()
+        self._staged.clear()
+        self._staged_rows = 0
+        self._table = None
+        self._release_catalog()
+
+    def _release_catalog(self) -> None:
+        """Close the catalog unless the sink is open (it holds connections, e.g. the SQLite engine)."""
+        if self._catalog is not None and self._table is None:
+            self._catalog.close()
+            self._catalog = None
+
+    def register_in_duckdb(self, con: Any, view: str) -> None:
+        """A view over the current snapshot, read by DuckDB's Iceberg extension (not by pyiceberg)."""
+        try:
+            table = self._load_table()
+        finally:
+            self._release_catalog()
+        if table is None:
+            raise TerminalConnectorError(
+                f"Iceberg table {self.config.table} does not exist yet", hint="run the pipeline first"
+            )
+        if table.current_snapshot() is None:
+            create_empty_view(con, view, table.schema().as_arrow())
+            return
+        load_iceberg_extension(con)
+        create_view(con, view, iceberg_scan_sql(table.metadata_location))

@@ -1,0 +1,1 @@
+"""lakegate's test suite (a package so that ``tests.helpers`` is importable)."""
