@@ -44,8 +44,14 @@ class SinkWriter:
     last_commit: float = field(default_factory=time.monotonic)
 
     def open(self) -> None:
-        self.sink.open(self.schema)
-        self.committed = self.sink.committed_positions()
+        """Open the sink and read its committed positions, retrying transient failures (a server
+        restarting while the pipeline starts)."""
+
+        def attempt() -> SourcePositions:
+            self.sink.open(self.schema)
+            return self.sink.committed_positions()
+
+        self.committed = with_retries(attempt, what=f"opening sink {self.sink.name!r}", policy=self.retry)
 
     def skip_committed(
         self, source: str, table: pa.Table, *, stream: str = records.STREAM, index: str = records.INDEX
