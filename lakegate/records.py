@@ -39,3 +39,26 @@ def next_index(position: Position, stream: str) -> int:
     """The first index of ``stream`` not yet covered by ``position`` (0 when unknown)."""
     entry = position.get(stream)
     return int(entry["next"]) if entry else 0
+
+
+def furthest(stored: Position, current: Position) -> Position:
+    """Per stream, the entry that has read further (``current`` wins ties)."""
+    merged = dict(stored)
+    for stream, entry in current.items():
+        if stream not in merged or int(entry["next"]) >= int(merged[stream]["next"]):
+            merged[stream] = entry
+    return merged
+
+
+def merge_furthest(stored: SourcePositions, current: SourcePositions) -> SourcePositions:
+    """Merge two sets of committed positions stream by stream, keeping the furthest entry.
+
+    Several processes of one pipeline (a Kafka consumer group) commit to the same sink, each for the
+    partitions it owns, while also carrying stale entries of partitions other processes own now.
+    A stream's position only ever moves forward, so merging with "furthest wins" inside the sink's
+    commit keeps every process's progress and never lets a stale entry move one back.
+    """
+    merged = dict(stored)
+    for source, position in current.items():
+        merged[source] = furthest(stored.get(source, {}), position)
+    return merged

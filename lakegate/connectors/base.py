@@ -44,6 +44,28 @@ class Capabilities:
     """True when :meth:`Sink.register_in_duckdb` can expose the committed data to ``lakegate query``."""
 
 
+class EngineHooks:
+    """What a source may ask of the engine while it reads, from its reading thread (a Kafka source
+    does on a consumer-group rebalance). Each call returns once the engine has done it, between two
+    chunks, after every chunk the source yielded before the call.
+
+    This base class is what a source gets outside the engine: nothing to commit, no positions.
+    """
+
+    def commit_now(self) -> None:
+        """Commit every sink with the positions of the chunks processed so far."""
+
+    def refresh_position(self, source: str) -> Position | None:
+        """Re-read what the sinks fed by ``source`` committed (other processes of the pipeline may
+        have moved on) and return where ``source`` should resume, or None when unknown."""
+        return None
+
+    def abandon(self, reason: str) -> None:
+        """Stop the run without committing what was read since the last commit (the source lost its
+        partitions to another process, which will read them again)."""
+        raise RuntimeError(reason)
+
+
 @dataclass
 class RunContext:
     """Facts about the running pipeline that connectors need."""
@@ -55,6 +77,11 @@ class RunContext:
     """Where lakegate keeps local state (the default catalog, file-sink commit logs, the DLQ)."""
     catalogs: dict[str, Any] = field(default_factory=dict)
     """Catalog name → its config model (see ``lakegate.spec.models.CatalogSpec``)."""
+    engine: EngineHooks = field(default_factory=EngineHooks)
+    """Requests a source may make of the engine while reading (see :class:`EngineHooks`)."""
+    sources: dict[str, Source] = field(default_factory=dict)
+    """The running sources by name (filled by the engine as it starts them): a Kafka sink sends the
+    offsets of a Kafka source's consumer group in its transactions."""
 
     def resolve(self, path: str | Path) -> Path:
         """Resolve a user path relative to the pipeline file."""

@@ -20,6 +20,7 @@ from lakegate.connectors.base import Sink
 from lakegate.connectors.duckdb.config import DuckDBSinkConfig
 from lakegate.connectors.iceberg.config import IcebergSinkConfig
 from lakegate.connectors.jsonl.config import JsonlSinkConfig
+from lakegate.connectors.kafka.sink_config import KafkaSinkConfig
 from lakegate.connectors.parquet.config import ParquetSinkConfig
 from lakegate.connectors.postgres.config import PostgresSinkConfig
 from lakegate.connectors.stdout.config import StdoutSinkConfig
@@ -34,6 +35,7 @@ BUILTIN_SINKS: dict[str, str] = {
     "duckdb": "lakegate.connectors.duckdb.sink:DuckDBSink",
     "postgres": "lakegate.connectors.postgres.sink:PostgresSink",
     "stdout": "lakegate.connectors.stdout.sink:StdoutSink",
+    "kafka": "lakegate.connectors.kafka.sink:KafkaSink",
 }
 """Sink type name → ``"module:Class"`` of its implementation."""
 
@@ -44,6 +46,7 @@ SINK_CONFIG_MODELS: tuple[type[BaseModel], ...] = (
     DuckDBSinkConfig,
     PostgresSinkConfig,
     StdoutSinkConfig,
+    KafkaSinkConfig,
 )
 """Config models of the built-in sinks, discriminated on ``type`` (for the spec's union)."""
 
@@ -51,6 +54,7 @@ SINK_CONFIG_MODELS: tuple[type[BaseModel], ...] = (
 _OPTIONAL_DEPENDENCIES: dict[str, tuple[str, str, str]] = {
     "lakegate.connectors.iceberg": ("pyiceberg", "iceberg", "the Iceberg sink"),
     "lakegate.connectors.postgres": ("psycopg", "postgres", "the PostgreSQL sink"),
+    "lakegate.connectors.kafka": ("confluent_kafka", "kafka", "the Kafka sink"),
 }
 """Built-in sink package → (module it needs, extra that installs it, what needs it)."""
 

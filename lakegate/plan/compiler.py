@@ -124,6 +124,7 @@ def _compile_transform(
     pending_input = schema
     routes: list[str] = []
     rule_names: list[str] = []
+    rule_types: dict[str, str] = {}
     params = {f"{SECRET_PREFIX}{k}": v for k, v in env.items()}
 
     def flush() -> None:
@@ -136,6 +137,7 @@ def _compile_transform(
     for i, rule in enumerate(transform.rules):
         rule_name = rule.name or f"{rule.type}_{i + 1}"
         rule_names.append(rule_name)
+        rule_types[rule_name] = rule.type
         ctx = LoweringContext(
             schema=schema,
             rule=rule_name,
@@ -181,6 +183,7 @@ def _compile_transform(
         hidden=hidden,
         secrets=secrets,
         rule_names=rule_names,
+        rule_types=rule_types,
     )
 
 
@@ -255,5 +258,16 @@ def _sink_plans(loaded: LoadedPipeline, transforms: dict[str, TransformPlan]) ->
                     file=loaded.source_map.file,
                     line=pos[0] if pos else None,
                 )
-        plans[sink] = SinkPlan(sink, loaded.spec.sinks[sink], schema, names)
+        config = loaded.spec.sinks[sink]
+        check = getattr(config, "check_schema", None)  # optional hook of a sink config model
+        if check is not None:
+            try:
+                check(schema)
+            except CompileError as exc:
+                pos = loaded.source_map.locate(("sinks", sink))
+                raise CompileError(
+                    f"sink {sink!r}: {exc.message}", hint=exc.hint, file=loaded.source_map.file,
+                    line=pos[0] if pos else None,
+                ) from None  # fmt: skip
+        plans[sink] = SinkPlan(sink, config, schema, names)
     return plans

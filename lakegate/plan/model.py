@@ -55,6 +55,8 @@ class TransformPlan:
     secrets: list[str] = field(default_factory=list)
     """Environment variables bound to `$secret_<VAR>` placeholders at run time."""
     rule_names: list[str] = field(default_factory=list)
+    rule_types: dict[str, str] = field(default_factory=dict)
+    """Rule name → rule type (for comments in emitted SQL)."""
 
 
 @dataclass

@@ -3,7 +3,8 @@
 Each :meth:`IcebergSink.commit` is one Iceberg append snapshot whose summary carries the property
 ``lakegate.positions.<pipeline>.<sink>`` = the source positions as JSON: the data and the positions
 become visible in the same atomic catalog commit. On restart the positions are found by walking the
-snapshots from the current one back through their parents (other writers may have committed since).
+snapshots from the current one back through their parents, keeping the furthest entry per stream
+(several processes of a pipeline may commit to one table: see :mod:`.positions`).
 
 Rows are not held in memory until the commit: once the buffer holds ``STAGE_BYTES`` of Arrow data it
 is written out as Parquet data files (pyiceberg's writer: field ids, partitioning, statistics), and the
@@ -38,6 +39,7 @@ from lakegate.connectors.base import BufferedSink, Capabilities, Delivery, RunCo
 from lakegate.connectors.filelog import copy_positions
 from lakegate.connectors.iceberg.catalog import load_catalog, resolve_catalog_spec
 from lakegate.connectors.iceberg.duckdb_reader import iceberg_scan_sql, load_iceberg_extension
+from lakegate.connectors.iceberg.positions import PositionsHistory, positions_in_history
 from lakegate.connectors.iceberg.schema import (
     FORMAT_VERSION,
     arrow_for_append,
@@ -48,25 +50,12 @@ from lakegate.connectors.iceberg.schema import (
 )
 from lakegate.connectors.views import create_empty_view, create_view
 from lakegate.errors import TerminalConnectorError, TransientConnectorError
-from lakegate.records import SourcePositions
+from lakegate.records import SourcePositions, merge_furthest
 
 COMMIT_ATTEMPTS = 3
 STAGE_BYTES = 64 << 20
 """Buffered Arrow bytes that are written out as data files ahead of the commit."""
 POSITIONS_PREFIX = "lakegate.positions"
-
-
-def positions_in_history(table: Table, key: str) -> SourcePositions:
-    """The positions under ``key`` in the newest snapshot of the current lineage that has them."""
-    snapshot = table.current_snapshot()
-    while snapshot is not None:
-        value = snapshot.summary.get(key) if snapshot.summary is not None else None
-        if value is not None:
-            positions: SourcePositions = json.loads(value)
-            return positions
-        parent = snapshot.parent_snapshot_id
-        snapshot = table.snapshot_by_id(parent) if parent is not None else None
-    return {}
 
 
 class IcebergSink(BufferedSink):
@@ -83,6 +72,7 @@ class IcebergSink(BufferedSink):
         self._storage: pa.Schema | None = None
         self._table_arrow: pa.Schema | None = None
         self._committed: SourcePositions | None = None
+        self._history: PositionsHistory | None = None
         self._staged: list[DataFile] = []
         self._staged_rows = 0
 
@@ -90,6 +80,12 @@ class IcebergSink(BufferedSink):
     def positions_key(self) -> str:
         """The snapshot summary property holding this sink's positions."""
         return f"{POSITIONS_PREFIX}.{self.context.pipeline}.{self.name}"
+
+    def _stored_positions(self, table: Table) -> SourcePositions:
+        """The furthest positions over the table's lineage (incrementally, see :mod:`.positions`)."""
+        if self._history is None:
+            self._history = PositionsHistory(self.positions_key)
+        return self._history.update(table)
 
     @property
     def table(self) -> Table | None:
@@ -152,7 +148,7 @@ class IcebergSink(BufferedSink):
         """The positions of the newest snapshot (in the current lineage) that carries this sink's key."""
         if self._table is not None:
             self._table.refresh()
-            return positions_in_history(self._table, self.positions_key)
+            return self._stored_positions(self._table)
         try:
             table = self._load_table()
             return positions_in_history(table, self.positions_key) if table is not None else {}
@@ -194,7 +190,9 @@ class IcebergSink(BufferedSink):
             )
             self._staged.extend(files)
         except OSError as exc:
-            raise TransientConnectorError(f"writing Iceberg data files failed: {exc}", sink=self.name) from exc
+            raise TransientConnectorError(
+                f"writing Iceberg data files failed: {exc}", sink=self.name
+            ) from exc
         self.clear_buffer()
         self._staged_rows += rows
 
@@ -205,12 +203,17 @@ class IcebergSink(BufferedSink):
             raise TerminalConnectorError("commit() called before open()", sink=self.name)
         positions = copy_positions(positions, self.name)
         if self._committed is None:
-            self._committed = positions_in_history(table, self.positions_key)
+            self._committed = self._stored_positions(table)
         if not self.pending_records and positions == self._committed:
             return
         self._stage()
-        summary = {self.positions_key: json.dumps(positions, separators=(",", ":"), sort_keys=True)}
+        requested = positions
+        table.refresh()
         for attempt in range(1, COMMIT_ATTEMPTS + 1):
+            # Other processes of the pipeline (one consumer group) commit their partitions to this
+            # table too: merge with what the table holds (furthest per stream; see .positions).
+            positions = merge_furthest(self._stored_positions(table), requested)
+            summary = {self.positions_key: json.dumps(positions, separators=(",", ":"), sort_keys=True)}
             try:
                 with (
                     table.transaction() as transaction,
@@ -227,7 +230,8 @@ class IcebergSink(BufferedSink):
                 table.refresh()
             except CommitStateUnknownException as exc:
                 table.refresh()
-                if positions_in_history(table, self.positions_key) == positions:
+                stored = self._stored_positions(table)
+                if merge_furthest(stored, positions) == stored:
                     break  # it did land
                 raise TransientConnectorError(f"Iceberg commit state unknown: {exc}", sink=self.name) from exc
             except OSError as exc:

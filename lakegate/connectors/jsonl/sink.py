@@ -31,15 +31,23 @@ def _is_binary(t: pa.DataType) -> bool:
     return bool(pa.types.is_binary(t) or pa.types.is_large_binary(t) or pa.types.is_fixed_size_binary(t))
 
 
-def _json_expression(name: str, t: pa.DataType) -> str:
+def json_value_sql(name: str, t: pa.DataType) -> str:
+    """DuckDB SQL of column ``name`` (of Arrow type ``t``) as it is written to JSON (see the module
+    docstring); shared by every sink that writes rows as JSON, so a row looks the same in each."""
     col = quote_ident(name)
     if pa.types.is_timestamp(t):
         if t.tz is not None:
-            return f"strftime({col} AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%fZ') AS {col}"
-        return f"strftime({col}, '%Y-%m-%dT%H:%M:%S.%f') AS {col}"
+            return f"strftime({col} AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%fZ')"
+        return f"strftime({col}, '%Y-%m-%dT%H:%M:%S.%f')"
     if _is_binary(t):
-        return f"to_base64({col}::BLOB) AS {col}"
+        return f"to_base64({col}::BLOB)"
     return col
+
+
+def _json_expression(name: str, t: pa.DataType) -> str:
+    value = json_value_sql(name, t)
+    col = quote_ident(name)
+    return col if value == col else f"{value} AS {col}"
 
 
 class JsonlSink(FileSink):

@@ -1,17 +1,21 @@
-"""librdkafka settings of the ``kafka`` source, and the AWS MSK IAM token callback.
+"""librdkafka settings of the ``kafka`` source and sink, and the AWS MSK IAM token callback.
 
-:func:`consumer_config` is a pure mapping from :class:`KafkaSourceConfig` to the dict a
-confluent-kafka ``Consumer`` takes (apart from the callbacks, which are functions).
+:func:`consumer_config` and :func:`producer_config` are pure mappings from the config models to the
+dicts a confluent-kafka ``Consumer`` / ``Producer`` takes (apart from the callbacks, which are
+functions); both start from :func:`connection_settings`.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lakegate._optional import require
 from lakegate.connectors.kafka.config import KafkaSecurity, KafkaSourceConfig
+
+if TYPE_CHECKING:
+    from lakegate.connectors.kafka.sink_config import KafkaSinkConfig
 
 logger = logging.getLogger(__name__)
 
@@ -28,19 +32,46 @@ def consumer_config(config: KafkaSourceConfig, *, client_logger: Any = None) -> 
     ``client_logger`` (anything with ``log(level, msg, *args)``, such as a :class:`logging.Logger`)
     receives librdkafka's log lines instead of stderr.
     """
-    settings: dict[str, Any] = {
-        "bootstrap.servers": config.bootstrap_servers,
+    settings = connection_settings(config.bootstrap_servers, config.security, client_logger)
+    settings.update({
         "group.id": config.group_id,
         "enable.auto.commit": False,
         "enable.auto.offset.store": False,
         "enable.partition.eof": True,
         "auto.offset.reset": "latest" if config.start == "latest" else "earliest",
-    }
-    if config.security is not None:
-        settings.update(security_settings(config.security))
+    })  # fmt: skip
+    settings.update(config.properties)
+    return settings
+
+
+def producer_config(
+    config: KafkaSinkConfig, *, transactional_id: str | None, client_logger: Any = None
+) -> dict[str, Any]:
+    """The confluent-kafka producer settings of the ``kafka`` sink ``config``.
+
+    Always idempotent with ``acks=all``; transactional when ``transactional_id`` is given
+    (``delivery: exactly_once``). Delivery reports are only raised for failed messages (the sink
+    counts the failures). ``properties`` come last.
+    """
+    settings = connection_settings(config.bootstrap_servers, config.security, client_logger)
+    settings.update({"enable.idempotence": True, "acks": "all", "delivery.report.only.error": True})
+    if transactional_id is not None:
+        settings["transactional.id"] = transactional_id
+    settings.update(config.properties)
+    return settings
+
+
+def connection_settings(
+    bootstrap_servers: str, security: KafkaSecurity | None, client_logger: Any = None
+) -> dict[str, Any]:
+    """What every lakegate Kafka client sets: the brokers, the security settings (secrets revealed:
+    never log the result) and the logger receiving librdkafka's lines (anything with
+    ``log(level, msg, *args)``) instead of stderr."""
+    settings: dict[str, Any] = {"bootstrap.servers": bootstrap_servers}
+    if security is not None:
+        settings.update(security_settings(security))
     if client_logger is not None:
         settings["logger"] = client_logger
-    settings.update(config.properties)
     return settings
 
 

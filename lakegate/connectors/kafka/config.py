@@ -17,20 +17,51 @@ from lakegate.connectors.config import StrictModel
 SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER", "AWS_MSK_IAM"]
 
-MANAGED_PROPERTIES = {
+CONNECTION_PROPERTIES = {
     "bootstrap.servers": "set `bootstrap_servers` instead",
-    "group.id": "set `group_id` instead",
-    "enable.auto.commit": "lakegate commits offsets with the sinks' data (exactly-once); it cannot be enabled",
-    "enable.auto.offset.store": "lakegate tracks offsets itself",
-    "enable.partition.eof": "lakegate needs partition-EOF events to know when a topic is drained",
-    "auto.offset.reset": "set `start` instead",
     "security.protocol": "set `security.protocol` instead",
     "sasl.mechanism": "set `security.sasl_mechanism` instead",
     "sasl.mechanisms": "set `security.sasl_mechanism` instead",
     "sasl.username": "set `security.username` instead",
     "sasl.password": "set `security.password` instead",
 }
+"""librdkafka connection properties every Kafka client of lakegate sets from its config."""
+
+MANAGED_PROPERTIES = {
+    **CONNECTION_PROPERTIES,
+    "group.id": "set `group_id` instead",
+    "enable.auto.commit": "lakegate commits offsets with the sinks' data (exactly-once); it cannot be enabled",
+    "enable.auto.offset.store": "lakegate tracks offsets itself",
+    "enable.partition.eof": "lakegate needs partition-EOF events to know when a topic is drained",
+    "auto.offset.reset": "set `start` instead",
+}
 """librdkafka properties that lakegate sets itself, with what to do instead."""
+
+
+def stringify_properties(value: Any) -> Any:
+    """Accept YAML scalars (``6000``, ``true``) as librdkafka's string values (a ``before``
+    validator of ``properties``)."""
+    if not isinstance(value, dict):
+        return value
+    out: dict[Any, Any] = {}
+    for key, item in value.items():
+        if isinstance(item, bool):
+            item = "true" if item else "false"
+        elif isinstance(item, int | float):
+            item = str(item)
+        out[key] = item
+    return out
+
+
+def reject_managed(properties: dict[str, str], managed: dict[str, str]) -> dict[str, str]:
+    """``properties`` unchanged; a ValueError naming the option to use instead when one of them is
+    managed by lakegate, or when one is a callback (which a pipeline file cannot hold)."""
+    for key in properties:
+        if key in managed:
+            raise ValueError(f"property {key!r} is managed by lakegate: {managed[key]}")
+        if key.endswith("_cb") or key == "logger":
+            raise ValueError(f"property {key!r} is a callback; it cannot be set from a pipeline file")
+    return properties
 
 
 class KafkaSecurity(StrictModel):
@@ -206,27 +237,12 @@ class KafkaSourceConfig(StrictModel):
     @field_validator("properties", mode="before")
     @classmethod
     def _stringify(cls, value: Any) -> Any:
-        """Accept YAML scalars (``6000``, ``true``) as librdkafka's string values."""
-        if not isinstance(value, dict):
-            return value
-        out: dict[Any, Any] = {}
-        for key, item in value.items():
-            if isinstance(item, bool):
-                item = "true" if item else "false"
-            elif isinstance(item, int | float):
-                item = str(item)
-            out[key] = item
-        return out
+        return stringify_properties(value)
 
     @field_validator("properties")
     @classmethod
     def _not_managed(cls, value: dict[str, str]) -> dict[str, str]:
-        for key in value:
-            if key in MANAGED_PROPERTIES:
-                raise ValueError(f"property {key!r} is managed by lakegate: {MANAGED_PROPERTIES[key]}")
-            if key.endswith("_cb") or key == "logger":
-                raise ValueError(f"property {key!r} is a callback; it cannot be set from a pipeline file")
-        return value
+        return reject_managed(value, MANAGED_PROPERTIES)
 
     @model_validator(mode="after")
     def _one_subscription(self) -> KafkaSourceConfig:

@@ -92,11 +92,25 @@ class Partitions:
         for topic, partition in partitions:
             self.assigned[stream_id(topic, partition)] = PartitionState(topic, partition)
 
-    def revoke(self, partitions: list[tuple[str, int]]) -> None:
-        """Forget revoked (or lost) partitions; their position entries stay."""
+    def revoke(self, partitions: list[tuple[str, int]], back_to: Position | None = None) -> None:
+        """Forget revoked (or lost) partitions. With ``back_to`` (the position of the last chunk
+        handed over), their entries go back to it: messages read since then are dropped."""
         for topic, partition in partitions:
-            self.assigned.pop(stream_id(topic, partition), None)
+            stream = stream_id(topic, partition)
+            self.assigned.pop(stream, None)
             self.floors.pop((topic, partition), None)
+            if back_to is not None:
+                if stream in back_to:
+                    self.position[stream] = dict(back_to[stream])
+                else:
+                    self.position.pop(stream, None)
+
+    def catch_up(self, committed: Position) -> None:
+        """Move streams forward to what the sinks committed (never backwards)."""
+        for stream, entry in committed.items():
+            mine = self.position.get(stream)
+            if mine is None or int(entry["next"]) > int(mine["next"]):
+                self.position[stream] = dict(entry)
 
     def assigned_streams(self) -> set[str]:
         """A snapshot of the assigned stream ids (safe to use from another thread)."""

@@ -21,8 +21,11 @@ a warning per attempt; later connection losses are retried by librdkafka and log
 Message-level errors other than partition EOF are logged with their topic-partition. A fatal client
 error stops the source with a :class:`~lakegate.errors.TerminalConnectorError`.
 
-Rebalances: assigned partitions start from the source's current position; revoked partitions keep
-their position entries (see the scale-out notes in the README when they exist).
+Rebalances (several processes in one group): before partitions are revoked the engine commits every
+sink with what was read so far (:meth:`EngineHooks.commit_now`), and messages read since the last
+chunk are dropped, so the next owner starts exactly there; on assignment the sinks' positions are read
+again (another process may have moved the partitions on). Partitions *lost* without a revocation (this
+process missed its session timeout) stop the run without a commit (see docs/kafka.md).
 """
 
 from __future__ import annotations
@@ -85,6 +88,12 @@ class KafkaSource(Source):
         self._consumer: Any = None
         self._partitions: Partitions | None = None
         self._acknowledged: list[Any] = []
+        self._yielded: Position = {}
+        """The position carried by the last chunk yielded."""
+        self._revoked = False
+        """Partitions were revoked while a chunk was being filled."""
+        self._acknowledge_pending = False
+        self._group_metadata: Any = None
         self._fatal: Exception | None = None
         self._log = RateLimitedLog(logger, f"kafka source {name!r}")
 
@@ -118,11 +127,14 @@ class KafkaSource(Source):
         """Commit ``position`` (the offsets the sinks hold) to the consumer group, asynchronously.
 
         Advisory only: lakegate resumes from the sinks' offsets, never from these. Only partitions
-        currently assigned to this process are committed; failures are logged, not raised.
+        currently assigned to this process are committed; failures are logged, not raised. The
+        commit itself is made by the consuming thread (:meth:`_commit_acknowledged`): a call on the
+        consumer from another thread blocks while a rebalance callback runs, and the revocation
+        callback waits for the engine.
         """
         with self._lock:
-            consumer, partitions = self._consumer, self._partitions
-            if consumer is None or partitions is None:
+            partitions = self._partitions
+            if self._consumer is None or partitions is None:
                 return
             assigned = partitions.assigned_streams()
             offsets = [
@@ -131,14 +143,26 @@ class KafkaSource(Source):
                 if stream in assigned
             ]
             self._acknowledged = offsets
-        if not offsets:
-            return
+            self._acknowledge_pending = bool(offsets)
+
+    def _commit_acknowledged(self, consumer: Any) -> None:
+        """Commit the last acknowledged offsets to the group, asynchronously (consuming thread)."""
+        with self._lock:
+            if not self._acknowledge_pending:
+                return
+            offsets, self._acknowledge_pending = self._acknowledged, False
         try:
             consumer.commit(offsets=offsets, asynchronous=True)
         except self._kafka.KafkaException as exc:
             self._log.warning(
                 "commit", "committing offsets to group %r failed: %s", self.config.group_id, _reason(exc)
             )
+
+    def group_metadata(self) -> Any:
+        """The consumer's group metadata as of its last assignment (for a transactional producer's
+        ``send_offsets_to_transaction``), or None before the first one."""
+        with self._lock:
+            return self._group_metadata
 
     # --- reading --------------------------------------------------------------------------------
 
@@ -153,13 +177,14 @@ class KafkaSource(Source):
             self.config.subscription,
             on_assign=self._on_assign,
             on_revoke=self._on_revoke,
-            on_lost=self._on_revoke,
+            on_lost=self._on_lost,
         )
         last: Position | None = dict(start) if not follow else None
         while not self._stop.is_set():
             messages = self._fill(consumer, partitions, follow)
             position = partitions.snapshot()
             if messages or position != last or follow:
+                self._yielded = position
                 yield build_chunk(messages, position)
                 last = position
             if self._fatal is not None:
@@ -238,6 +263,7 @@ class KafkaSource(Source):
         deadline = time.monotonic() + self.config.batch_max_ms / 1000
         messages: list[Any] = []
         while not self._stop.is_set() and self._fatal is None:
+            self._commit_acknowledged(consumer)
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
@@ -249,6 +275,10 @@ class KafkaSource(Source):
                     hint="check the brokers, the security settings and `properties`",
                 ) from exc  # fmt: skip
             good = [m for m in got if m.error() is None]
+            if self._revoked:  # partitions went to another process during consume(): drop their rows
+                messages = [m for m in messages if stream_id(m.topic(), m.partition()) in partitions.assigned]
+                good = [m for m in good if stream_id(m.topic(), m.partition()) in partitions.assigned]
+                self._revoked = False
             if len(good) != len(got):
                 self._errors([m for m in got if m.error() is not None], partitions)
             if good:
@@ -284,6 +314,12 @@ class KafkaSource(Source):
     def _on_assign(self, consumer: Any, assigned: list[Any]) -> None:
         partitions = self._partitions
         assert partitions is not None
+        # Another process of the pipeline may have moved these partitions on since this one started.
+        committed = self.context.engine.refresh_position(self.name)
+        if committed:
+            with self._lock:
+                partitions.catch_up({s: committed[s] for s in (stream_id(tp.topic, tp.partition) for tp in assigned)
+                                     if s in committed})  # fmt: skip
         for tp in assigned:
             tp.offset = partitions.initial_offset(tp.topic, tp.partition)
         floor = partitions.from_timestamp
@@ -297,6 +333,8 @@ class KafkaSource(Source):
             consumer.incremental_assign(assigned)
         else:
             consumer.assign(assigned)
+        with self._lock:
+            self._group_metadata = consumer.consumer_group_metadata()
 
     def _resolve_timestamps(self, consumer: Any, tps: list[Any], floor: int, partitions: Partitions) -> None:
         """Turn timestamp offsets into real ones (offsets_for_times), and guard with floors."""
@@ -314,13 +352,31 @@ class KafkaSource(Source):
             partitions.floors[tp.topic, tp.partition] = floor
 
     def _on_revoke(self, consumer: Any, revoked: list[Any]) -> None:
+        """Partitions go to another process: commit everything read so far first, so the next owner
+        starts exactly where this one stopped; messages read since the last chunk are dropped."""
+        logger.info("kafka source %r: partitions revoked: %s; committing before handing them over",
+                    self.name, describe(revoked, offsets=False))  # fmt: skip
+        self.context.engine.commit_now()
+        self._release(consumer, revoked)
+
+    def _on_lost(self, consumer: Any, lost: list[Any]) -> None:
+        """Partitions were taken away without a handover (this process missed the session timeout):
+        another process may already be reading them, so what was read here must not be committed."""
+        self._release(consumer, lost)
+        self.context.engine.abandon(
+            f"kafka source {self.name!r} lost partitions {describe(lost, offsets=False)} to the group "
+            f"{self.config.group_id!r} (the session timed out)"
+        )
+
+    def _release(self, consumer: Any, partitions_gone: list[Any]) -> None:
         partitions = self._partitions
         if partitions is not None:
+            gone = [(tp.topic, tp.partition) for tp in partitions_gone]
             with self._lock:
-                partitions.revoke([(tp.topic, tp.partition) for tp in revoked])
-        logger.info("kafka source %r: partitions revoked: %s", self.name, describe(revoked, offsets=False))
+                partitions.revoke(gone, back_to=self._yielded)
+            self._revoked = True
         if self._incremental():
-            consumer.incremental_unassign(revoked)
+            consumer.incremental_unassign(partitions_gone)
 
     def _incremental(self) -> bool:
         props = self.config.properties

@@ -101,6 +101,19 @@ def read_positions(con: Connection, positions: sql.Composable, pipeline: str, si
     return dict(row[0]) if row else {}
 
 
+def lock_and_read_positions(
+    con: Connection, positions: sql.Composable, pipeline: str, sink: str
+) -> SourcePositions:
+    """Inside the caller's transaction: take the sink's commit lock (a transaction-scoped advisory
+    lock, so processes of one pipeline commit to the sink one at a time) and read its positions."""
+    con.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"lakegate:{pipeline}:{sink}"])
+    row = con.execute(
+        sql.SQL("SELECT positions FROM {} WHERE pipeline = %s AND sink = %s").format(positions),
+        [pipeline, sink],
+    ).fetchone()
+    return dict(row[0]) if row else {}
+
+
 def write_positions(
     con: Connection, positions_table: sql.Composable, pipeline: str, sink: str, positions: SourcePositions
 ) -> None:

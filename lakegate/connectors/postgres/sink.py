@@ -31,7 +31,7 @@ from lakegate.connectors.postgres.connection import Target, connect, error_messa
 from lakegate.connectors.postgres.schema import column_type, is_nested, read_type, schema_problems
 from lakegate.connectors.postgres.transfer import csv_blocks, last_per_key, private_duckdb, read_csv
 from lakegate.errors import SchemaError, TerminalConnectorError, TransientConnectorError
-from lakegate.records import SourcePositions
+from lakegate.records import SourcePositions, merge_furthest
 
 STAGE_TABLE = "__lg_stage"
 
@@ -188,6 +188,7 @@ class PostgresSink(BufferedSink):
 
     def committed_positions(self) -> SourcePositions:
         """This sink's row of ``lakegate_offsets`` (``{}`` when it never committed); no open() needed."""
+        self._committed = None  # read them again: other processes of the pipeline may have committed
         with self._errors("reading positions"), self._session() as con:
             return (
                 self._settle(con)
@@ -238,6 +239,12 @@ class PostgresSink(BufferedSink):
                 rows = self.pending_records
                 xid_row = con.execute("SELECT pg_current_xact_id()::text").fetchone()
                 xid = str(xid_row[0]) if xid_row else None
+                # Other processes of the pipeline (one consumer group) commit their partitions to
+                # this row too: merge under the sink's lock, furthest position per stream.
+                current = catalog.lock_and_read_positions(
+                    con, self.positions_sql, self.context.pipeline, self.name
+                )
+                positions = merge_furthest(current, positions)
                 data = self.buffered()
                 if data is not None:
                     self._load(con, data)

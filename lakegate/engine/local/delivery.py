@@ -53,6 +53,16 @@ class SinkWriter:
 
         self.committed = with_retries(attempt, what=f"opening sink {self.sink.name!r}", policy=self.retry)
 
+    def refresh(self) -> None:
+        """Read the sink's positions again and keep, per stream, the furthest of those and what this
+        run knows it committed (another process of the pipeline may have committed since)."""
+        stored = with_retries(
+            self.sink.committed_positions,
+            what=f"reading positions of sink {self.sink.name!r}",
+            policy=self.retry,
+        )
+        self.committed = records.merge_furthest(self.committed, stored)
+
     def skip_committed(
         self, source: str, table: pa.Table, *, stream: str = records.STREAM, index: str = records.INDEX
     ) -> pa.Table:
@@ -113,7 +123,7 @@ class SinkWriter:
         and a sink that was ahead keeps its own (its data covers them: replayed rows were skipped).
         """
         mine = {
-            source: _furthest(self.committed.get(source, {}), position)
+            source: records.furthest(self.committed.get(source, {}), position)
             for source, position in positions.items()
             if source in self.sources
         }
@@ -128,12 +138,3 @@ class SinkWriter:
         pa.default_memory_pool().release_unused()
         self.stats.commits += 1
         self.last_commit = time.monotonic()
-
-
-def _furthest(stored: Position, current: Position) -> Position:
-    """Per stream, the entry that has read further."""
-    merged = dict(stored)
-    for stream, entry in current.items():
-        if stream not in merged or int(entry["next"]) >= int(merged[stream]["next"]):
-            merged[stream] = entry
-    return merged

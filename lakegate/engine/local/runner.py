@@ -28,8 +28,10 @@ from lakegate.engine.local.deadletter import DLQ_SCHEMA, dead_letters
 from lakegate.engine.local.decoder import Decoded, Decoder
 from lakegate.engine.local.delivery import SinkWriter
 from lakegate.engine.local.executor import TransformExecutor
+from lakegate.engine.local.hooks import RunnerHooks
 from lakegate.engine.local.prefetch import Prefetcher
 from lakegate.engine.local.report import RunReport, SourceCounts, TransformCounts
+from lakegate.errors import TransientConnectorError
 from lakegate.plan.model import Plan
 from lakegate.plan.typecheck import connect
 from lakegate.records import Position
@@ -51,7 +53,9 @@ class RunOptions:
 class PipelineRunner:
     """Runs a :class:`Plan` on the embedded engine."""
 
-    def __init__(self, plan: Plan, options: RunOptions | None = None, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, plan: Plan, options: RunOptions | None = None, env: dict[str, str] | None = None
+    ) -> None:
         import os
 
         self.plan = plan
@@ -61,6 +65,10 @@ class PipelineRunner:
         self.report = RunReport(plan.pipeline)
         self._stopping = False
         self._sources: dict[str, Source] = {}
+        self._writers: dict[str, SinkWriter] = {}
+        self._positions: dict[str, Position] = {}
+        self._closing = False
+        self._abandoned: str | None = None
 
     def stop(self) -> None:
         """Finish the current chunk, commit and return (safe to call from a signal handler)."""
@@ -68,15 +76,39 @@ class PipelineRunner:
         for source in self._sources.values():
             source.stop()
 
+    def abandon(self, reason: str) -> None:
+        """Stop without the final commit; :meth:`run` then raises (see :class:`RunnerHooks`)."""
+        self._abandoned = reason
+        self.stop()
+
+    # --- hooks, run on the engine thread between chunks -------------------------------------
+
+    def commit_everything(self) -> None:
+        """Commit every sink with the positions reached (a Kafka source is about to lose partitions)."""
+        if not self._closing and self._abandoned is None:
+            self._commit(self._writers, self._positions, only_due=False)
+
+    def refresh_position(self, source: str) -> Position | None:
+        """Merge what the sinks fed by ``source`` hold now into what this run knows they hold, and
+        return where ``source`` resumes (the smallest position per stream)."""
+        if self._closing:
+            return None
+        for writer in self._writers.values():
+            if source in writer.sources:
+                writer.refresh()
+        return self._start_position(source, self._writers)
+
     # --- setup ----------------------------------------------------------------------------
 
-    def _writers(self) -> dict[str, SinkWriter]:
+    def _make_writers(self) -> dict[str, SinkWriter]:
         writers: dict[str, SinkWriter] = {}
         for name, sink_plan in self.plan.sinks.items():
             feeding = {self.plan.transforms[t].source for t in sink_plan.transforms}
             sink = load_sink_class(sink_plan.config.type)(name, sink_plan.config, self.context)
             policy = getattr(sink_plan.config, "commit", None) or CommitPolicy()
-            writers[name] = SinkWriter(sink, sink_plan.schema.to_arrow(), feeding, policy, retry=self.plan.retry)
+            writers[name] = SinkWriter(
+                sink, sink_plan.schema.to_arrow(), feeding, policy, retry=self.plan.retry
+            )
         dlq_config = self.plan.dlq
         dlq_sink = load_sink_class(dlq_config.type)(DLQ, dlq_config, self.context)
         policy = getattr(dlq_config, "commit", None) or CommitPolicy()
@@ -98,7 +130,8 @@ class PipelineRunner:
         started = time.monotonic()
         con = connect(self.plan.threads)
         params = {f"{SECRET_PREFIX}{k}": v for k, v in self.env.items()}
-        writers = self._writers()
+        writers = self._writers = self._make_writers()
+        positions = self._positions
         prefetch: Prefetcher[tuple[str, RawChunk], Decoded | None] | None = None
         pool: ThreadPoolExecutor | None = None
         try:
@@ -110,19 +143,17 @@ class PipelineRunner:
                 for n, s in self.plan.sources.items()
             }
             pool = ThreadPoolExecutor(2, thread_name_prefix="lakegate-transform")
-            executors = {
-                n: TransformExecutor(t, con, params, pool) for n, t in self.plan.transforms.items()
-            }
+            executors = {n: TransformExecutor(t, con, params, pool) for n, t in self.plan.transforms.items()}
             for name in self.plan.sources:
                 self.report.sources[name] = SourceCounts()
             for name in self.plan.transforms:
                 self.report.transforms[name] = TransformCounts()
-            positions: dict[str, Position] = {}
             with self._signals():
                 prefetch = Prefetcher(
                     self._interleave(writers),
                     lambda item: decoders[item[0]].decode(item[1]) if len(item[1]) else None,
                 )
+                self.context.engine = RunnerHooks(self, prefetch.call)
                 for (source_name, chunk), decoded in prefetch:
                     if decoded is not None:
                         self._process(source_name, chunk, decoded, executors, writers, positions)
@@ -132,8 +163,11 @@ class PipelineRunner:
                     self._progress()
                     if self._stopping:
                         break
+            if self._abandoned is not None:
+                raise TransientConnectorError(self._abandoned, hint="restart the process to rejoin")
             self._commit(writers, positions, only_due=False)
         finally:
+            self._closing = True
             if prefetch is not None:
                 prefetch.close()
             if pool is not None:
@@ -169,7 +203,11 @@ class PipelineRunner:
                 source.acknowledge(self._start_position(name, writers))
 
     def _pin_new_streams(
-        self, source_name: str, chunk: RawChunk, writers: dict[str, SinkWriter], positions: dict[str, Position]
+        self,
+        source_name: str,
+        chunk: RawChunk,
+        writers: dict[str, SinkWriter],
+        positions: dict[str, Position],
     ) -> None:
         """Before the first rows of a stream some sink has never committed, commit every sink fed by
         the source with that stream's starting index, so a restart resumes there (and not wherever
@@ -196,6 +234,7 @@ class PipelineRunner:
             source_class = load_source_class(source_plan.config.type)
             source = source_class(name, source_plan.config, self.context)
             self._sources[name] = source
+            self.context.sources[name] = source
             start = self._start_position(name, writers)
             iterators[name] = iter(source.chunks(start, follow=self.options.follow))
         while iterators:
@@ -230,8 +269,14 @@ class PipelineRunner:
         }  # fmt: skip
         if len(decoded.bad_rows):
             dlq_parts.append(
-                dead_letters(rows=decoded.bad_rows, stage="decode", rule=None, error=decoded.bad_reasons,
-                             transform=None, **common)
+                dead_letters(
+                    rows=decoded.bad_rows,
+                    stage="decode",
+                    rule=None,
+                    error=decoded.bad_reasons,
+                    transform=None,
+                    **common,
+                )
             )
         for name, executor in executors.items():
             if executor.plan.source != source_name:
@@ -245,9 +290,14 @@ class PipelineRunner:
             if result.dead is not None and result.dead.num_rows:
                 d = result.dead
                 dlq_parts.append(
-                    dead_letters(rows=d.column(records.ROW), stage=d.column(records.DLQ_STAGE),
-                                 rule=d.column(records.DLQ_RULE), error=d.column(records.DLQ_REASON),
-                                 transform=name, **common)
+                    dead_letters(
+                        rows=d.column(records.ROW),
+                        stage=d.column(records.DLQ_STAGE),
+                        rule=d.column(records.DLQ_RULE),
+                        error=d.column(records.DLQ_REASON),
+                        transform=name,
+                        **common,
+                    )
                 )
             for sink, rows in result.outputs.items():
                 writer = writers[sink]
@@ -256,8 +306,14 @@ class PipelineRunner:
                 writer.write(good)
                 if rejected is not None:
                     dlq_parts.append(
-                        dead_letters(rows=rejected.rows.column(records.ROW), stage="sink", rule=sink, error=rejected.reasons,
-                                     transform=name, **common)
+                        dead_letters(
+                            rows=rejected.rows.column(records.ROW),
+                            stage="sink",
+                            rule=sink,
+                            error=rejected.reasons,
+                            transform=name,
+                            **common,
+                        )
                     )
                     t_counts.records_out -= rejected.rows.num_rows
                     t_counts.dlq += rejected.rows.num_rows

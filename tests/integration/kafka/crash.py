@@ -104,7 +104,10 @@ class CrashPipeline:
         pg_every: int = 3_000,
         dlq_seconds: float = 0.5,
         start: str = "committed",
+        dlq_in_postgres: bool = False,
     ) -> CrashPipeline:
+        """Write the pipeline file. ``dlq_in_postgres`` puts the DLQ in the PostgreSQL table
+        ``<pg_schema>.dlq`` instead of the JSON-lines folder (which belongs to one process)."""
         spec = {
             "pipeline": "kafka_crash",
             "schemas": {
@@ -165,6 +168,9 @@ class CrashPipeline:
             # with the default 10 s no run would live long enough to resume from the sinks' offsets.
             "dlq": {"type": "jsonl", "path": ".lakegate/dlq", "commit": {"every_seconds": dlq_seconds}},
         }
+        if dlq_in_postgres:
+            spec["dlq"] = {"type": "postgres", "dsn": pg_dsn(), "table": f"{self.pg_schema}.dlq",
+                           "commit": {"every_seconds": dlq_seconds}}  # fmt: skip
         self.path.write_text(yaml.safe_dump(spec, sort_keys=False))
         self.pg_every = pg_every
         return self
@@ -247,9 +253,9 @@ class CrashPipeline:
 
     # --- final checks -----------------------------------------------------------------------------
 
-    def assert_exactly_once(self) -> None:
+    def assert_exactly_once(self, *, dlq_in_postgres: bool = False) -> None:
         """Every valid order once in Iceberg (read with pyiceberg) and in PostgreSQL; every malformed
-        message once in the DLQ (through ``lakegate query``)."""
+        message once in the DLQ (through ``lakegate query``, or in PostgreSQL)."""
         expected = self.orders.valid
         table = self.iceberg_table()
         assert table is not None
@@ -263,10 +269,14 @@ class CrashPipeline:
         with psycopg.connect(pg_dsn(), autocommit=True) as con:
             rows, keys = self.pg_rows(con)
         assert (rows, keys) == (expected, expected), f"PostgreSQL holds {rows} rows, {keys} distinct keys"
-        dlq, dlq_coordinates, dlq_keys = query_one(
-            self.path,
-            "SELECT count(*), count(DISTINCT stream || ':' || index), count(DISTINCT payload) FROM dlq",
-        )
+        counts = "SELECT count(*), count(DISTINCT stream || ':' || index), count(DISTINCT payload) FROM "
+        if dlq_in_postgres:
+            with psycopg.connect(pg_dsn(), autocommit=True) as con:
+                row = con.execute(counts + f"{self.pg_schema}.dlq").fetchone()
+                assert row is not None
+                dlq, dlq_coordinates, dlq_keys = row
+        else:
+            dlq, dlq_coordinates, dlq_keys = query_one(self.path, counts + "dlq")
         malformed = self.orders.malformed
         assert (dlq, dlq_coordinates, dlq_keys) == (malformed, malformed, malformed), (
             f"the DLQ holds {dlq} rows at {dlq_coordinates} coordinates ({dlq_keys} payloads); "

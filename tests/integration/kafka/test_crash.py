@@ -109,3 +109,54 @@ def test_sigkill_before_every_sink_committed_with_start_latest_loses_nothing(
             expected = list(range(mine[0], orders.valid))[::PARTITIONS] if mine else []
             missing = len(set(expected) - set(mine))
             assert mine == expected, f"partition {partition}: {missing} orders lost"
+
+
+def test_two_processes_in_one_group_one_killed_and_restarted_each_message_once(
+    kafka: KafkaFixture, tmp_path: Path
+) -> None:
+    """Issue 3, point 8, second half: two `lakegate run --follow` processes share the topic's
+    partitions in one consumer group; one of them is killed with SIGKILL at random moments around
+    commits and restarted each time, so the group rebalances again and again (the survivor takes the
+    dead one's partitions after the session timeout, then hands some back when it rejoins)."""
+    orders = produce_orders(kafka, VALID)
+    rng = random.Random(20261122)
+    with temp_schema("lg_scale") as schema, psycopg.connect(pg_dsn(), autocommit=True) as con:
+        pipeline = CrashPipeline(tmp_path, orders, schema, kafka.name("lg-scale")).write(
+            kafka, batch=1_000, iceberg_every=4_000, pg_every=2_000, dlq_in_postgres=True
+        )
+        steady = pipeline.spawn("steady.log", "--follow")
+        victim = pipeline.spawn("victim-0.log", "--follow")
+        committed = []
+        try:
+            for kill in range(5):
+                joined = lambda: "assigned" in pipeline.log(f"victim-{kill}.log")  # noqa: B023, E731
+                assert wait_until(joined, timeout=RUN_TIMEOUT), pipeline.log(f"victim-{kill}.log")
+                progressed = pipeline.next_commits(con, rng)
+                orders.produce(kafka, 15_000)  # fresh traffic for both processes, whatever was left
+                assert wait_until(progressed, timeout=RUN_TIMEOUT), pipeline.log(f"victim-{kill}.log")
+                time.sleep(rng.uniform(0.0, 0.25))
+                assert victim.poll() is None and steady.poll() is None, pipeline.log("steady.log")
+                victim.send_signal(signal.SIGKILL)
+                victim.wait(timeout=30)
+                committed.append((pipeline.iceberg_rows(), pipeline.pg_rows(con)[0]))
+                time.sleep(rng.uniform(0.5, 4.0))  # the survivor alone, taking over after the session timeout
+                victim = pipeline.spawn(f"victim-{kill + 1}.log", "--follow")
+            done = lambda: min(pipeline.iceberg_rows(), pipeline.pg_rows(con)[0]) >= orders.valid  # noqa: E731
+            assert wait_until(done, timeout=RUN_TIMEOUT * 2, every=0.5), (
+                f"the sinks hold {pipeline.iceberg_rows()} / {pipeline.pg_rows(con)} of {orders.valid}\n"
+                + pipeline.log("steady.log")[-3000:]
+            )
+            time.sleep(3)  # a duplicate arriving late would show
+        finally:
+            for proc in (steady, victim):
+                if proc.poll() is None:
+                    proc.send_signal(signal.SIGTERM)
+            exits = [proc.wait(timeout=60) for proc in (steady, victim)]
+        print(f"committed (Iceberg, PostgreSQL) at each kill: {committed}; produced: {orders}")
+        assert exits == [0, 0], pipeline.log("steady.log")[-3000:]
+        pipeline.assert_exactly_once(dlq_in_postgres=True)
+        # The group did rebalance: every incarnation of the victim got partitions before it was
+        # killed (waited for above), and the survivor handed partitions over (a death and a quick
+        # rejoin may fold into one rebalance).
+        assert pipeline.log("steady.log").count("committing before handing them over") >= 3
+        assert any(0 < lake < orders.valid or 0 < pg < orders.valid for lake, pg in committed)

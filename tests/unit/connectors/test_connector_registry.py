@@ -41,7 +41,7 @@ def test_unknown_sink_suggests_a_name() -> None:
     assert "did you mean 'parquet'?" in str(info.value)
     with pytest.raises(RegistryError) as info:
         load_sink_class("zzzz")
-    assert "known sink types: duckdb, iceberg, jsonl, parquet, postgres, stdout" in str(info.value)
+    assert "known sink types: duckdb, iceberg, jsonl, kafka, parquet, postgres, stdout" in str(info.value)
 
 
 def test_config_models_form_a_discriminated_union() -> None:
@@ -59,6 +59,7 @@ def test_config_models_form_a_discriminated_union() -> None:
         "duckdb",
         "postgres",
         "stdout",
+        "kafka",
     ]
     with pytest.raises(ValidationError, match="Extra inputs are not permitted"):
         adapter.validate_python({"type": "jsonl", "path": "x", "pth": "y"})
