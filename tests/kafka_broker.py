@@ -62,7 +62,7 @@ def wait_until_ready(bootstrap: str, timeout: float = 30.0) -> float:
     from confluent_kafka.admin import AdminClient
 
     started = time.monotonic()
-    admin = AdminClient({"bootstrap.servers": bootstrap, "logger": _QuietLog()})
+    admin = AdminClient({"bootstrap.servers": bootstrap, "logger": QuietLog()})
     last: Exception | None = None
     while time.monotonic() - started < timeout:
         try:
@@ -76,7 +76,7 @@ def wait_until_ready(bootstrap: str, timeout: float = 30.0) -> float:
     )
 
 
-class _QuietLog:
+class QuietLog:
     """Swallows librdkafka's connection-refused lines while the broker boots."""
 
     def log(self, level: int, msg: str, *args: object) -> None:
@@ -97,16 +97,19 @@ class TansuBroker:
         self.log_path = Path(self.workdir.name) / "tansu.log"
 
     @classmethod
-    def start(cls, timeout: float = 30.0) -> TansuBroker:
-        """Start Tansu on a free loopback port with in-memory storage and wait until it answers."""
+    def start(cls, timeout: float = 30.0, advertised_port: int | None = None) -> TansuBroker:
+        """Start Tansu on a free loopback port with in-memory storage and wait until it answers.
+
+        ``advertised_port`` makes the broker tell clients to connect there instead (a proxy)."""
         binary = tansu_binary()
         workdir = tempfile.TemporaryDirectory(prefix="lakegate-tansu-")
         port = free_port()
         url = f"tcp://127.0.0.1:{port}"
+        advertised = f"tcp://127.0.0.1:{advertised_port or port}"
         started = time.monotonic()
         with open(Path(workdir.name) / "tansu.log", "wb") as log:
             process = subprocess.Popen(
-                [str(binary), "broker", "--listener-url", url, "--advertised-listener-url", url,
+                [str(binary), "broker", "--listener-url", url, "--advertised-listener-url", advertised,
                  "--storage-engine", "memory://tansu/"],
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=workdir.name,
             )  # fmt: skip

@@ -67,7 +67,11 @@ class Decoder:
         good = result.filter(pc.invert(bad)).drop_columns([DECODE_ERROR])
         bad_table = result.filter(bad)
         table = self._initial(good)
-        return Decoded(table, bad_table.column(records.ROW).combine_chunks(), bad_table.column(DECODE_ERROR).combine_chunks())
+        return Decoded(
+            table,
+            bad_table.column(records.ROW).combine_chunks(),
+            bad_table.column(DECODE_ERROR).combine_chunks(),
+        )
 
     def _hidden_columns(self, chunk: RawChunk, *, payload: bool) -> dict[str, pa.Array]:
         """The bookkeeping columns of ``chunk`` (and its payloads, for the general decoder)."""

@@ -109,7 +109,10 @@ class TransformExecutor:
                 return _dead(table, "evaluate", rule, message, segment.output_schema.to_arrow())
         # Bisect to isolate the failing rows: O(bad rows x log(batch)) queries, only on this path.
         half = table.num_rows // 2
-        first, second = self._sql(segment, table.slice(0, half), con), self._sql(segment, table.slice(half), con)
+        first, second = (
+            self._sql(segment, table.slice(0, half), con),
+            self._sql(segment, table.slice(half), con),
+        )
         return pa.concat_tables([first, second.select(first.column_names).cast(first.schema)])
 
     def _query(self, segment: Segment, table: pa.Table, con: duckdb.DuckDBPyConnection) -> pa.Table:

@@ -5,6 +5,9 @@ A Kafka consumer group rebalances when a process of the pipeline joins, leaves o
 partition goes to another process, this one commits every sink with what it has read
 (:meth:`commit_now`), so the next owner starts exactly there; when a partition arrives, the sinks'
 positions are read again (:meth:`refresh_position`), because another process may have moved it on.
+Partitions lost without a handover (the process missed its session timeout, e.g. the brokers were
+unreachable for longer than that) make the run drop what it read since its last commit and start
+again from what the sinks committed (:meth:`abandon`): another process may already be reading them.
 """
 
 from __future__ import annotations
@@ -14,12 +17,17 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from lakegate.connectors.base import EngineHooks
+from lakegate.errors import TransientConnectorError
 from lakegate.records import Position
 
 if TYPE_CHECKING:
     from lakegate.engine.local.runner import PipelineRunner
 
 logger = logging.getLogger("lakegate.engine")
+
+
+class PartitionsLost(TransientConnectorError):
+    """A source lost its partitions without handing them over; the run starts again."""
 
 
 class RunnerHooks(EngineHooks):
@@ -39,7 +47,6 @@ class RunnerHooks(EngineHooks):
         return result
 
     def abandon(self, reason: str) -> None:
-        """Stop without committing what was read since the last commit."""
-        logger.error("%s; stopping without committing what was read since the last commit, so that "
-                     "nothing is written twice — restart the process to rejoin", reason)  # fmt: skip
+        """Drop what was read since the last commit (another process may be reading it again) and
+        start again from what the sinks committed."""
         self._runner.abandon(reason)

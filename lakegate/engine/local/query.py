@@ -32,8 +32,6 @@ def query_sinks(plan: Plan, sql: str) -> pa.Table:
         try:
             return con.execute(sql).to_arrow_table()
         except duckdb.Error as exc:
-            raise QueryError(
-                f"query failed: {exc}", hint="views: " + ", ".join(views)
-            ) from None
+            raise QueryError(f"query failed: {exc}", hint="views: " + ", ".join(views)) from None
     finally:
         con.close()

@@ -33,6 +33,9 @@ class RunReport:
     dlq_written: int = 0
     seconds: float = 0.0
     stopped_by_signal: bool = False
+    restarts: int = 0
+    """Times the run started again after a source lost its partitions (counts include the records
+    read again)."""
 
     @property
     def records_in(self) -> int:
@@ -53,6 +56,7 @@ class RunReport:
             "records_per_second": round(self.rate, 1),
             "seconds": round(self.seconds, 3),
             "stopped_by_signal": self.stopped_by_signal,
+            "restarts": self.restarts,
         }
 
     def write(self, path: str | Path) -> None:

@@ -8,6 +8,7 @@ and return normally.
 
 from __future__ import annotations
 
+import logging
 import signal
 import time
 from collections.abc import Callable, Iterator
@@ -20,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from lakegate import records
-from lakegate.connectors.base import RawChunk, RunContext, Source
+from lakegate.connectors.base import EngineHooks, RawChunk, RunContext, Source
 from lakegate.connectors.config import CommitPolicy
 from lakegate.connectors.registry import load_sink_class
 from lakegate.connectors.sources import load_source_class
@@ -28,16 +29,16 @@ from lakegate.engine.local.deadletter import DLQ_SCHEMA, dead_letters
 from lakegate.engine.local.decoder import Decoded, Decoder
 from lakegate.engine.local.delivery import SinkWriter
 from lakegate.engine.local.executor import TransformExecutor
-from lakegate.engine.local.hooks import RunnerHooks
+from lakegate.engine.local.hooks import PartitionsLost, RunnerHooks
 from lakegate.engine.local.prefetch import Prefetcher
 from lakegate.engine.local.report import RunReport, SourceCounts, TransformCounts
-from lakegate.errors import TransientConnectorError
 from lakegate.plan.model import Plan
 from lakegate.plan.typecheck import connect
 from lakegate.records import Position
 from lakegate.rules.privacy import SECRET_PREFIX
 
 DLQ = "__dlq__"
+logger = logging.getLogger("lakegate.engine")
 
 
 @dataclass
@@ -77,9 +78,10 @@ class PipelineRunner:
             source.stop()
 
     def abandon(self, reason: str) -> None:
-        """Stop without the final commit; :meth:`run` then raises (see :class:`RunnerHooks`)."""
+        """Drop what was read since the last commit and start again (see :meth:`run`)."""
         self._abandoned = reason
-        self.stop()
+        for source in self._sources.values():
+            source.stop()
 
     # --- hooks, run on the engine thread between chunks -------------------------------------
 
@@ -126,8 +128,37 @@ class PipelineRunner:
     # --- run ------------------------------------------------------------------------------
 
     def run(self) -> RunReport:
-        """Run until the sources are exhausted (or, when following, until stopped)."""
+        """Run until the sources are exhausted (or, when following, until stopped).
+
+        When a source loses its partitions to the consumer group without handing them over (see
+        :meth:`EngineHooks.abandon`), what was read since the last commit is dropped and the run
+        starts again, in this process, from the positions the sinks committed.
+        """
         started = time.monotonic()
+        while True:
+            try:
+                self._run_once(started)
+                break
+            except PartitionsLost as exc:
+                if self._stopping:
+                    break
+                self.report.restarts += 1
+                logger.warning("%s; starting again from the positions the sinks committed", exc)
+                self._reset()
+        self.report.seconds = time.monotonic() - started
+        self.report.stopped_by_signal = self._stopping
+        return self.report
+
+    def _reset(self) -> None:
+        """Forget the sources and positions of an abandoned attempt."""
+        self._sources = {}
+        self.context.sources = {}
+        self.context.engine = EngineHooks()
+        self._positions = {}
+        self._abandoned = None
+        self._closing = False
+
+    def _run_once(self, started: float) -> None:
         con = connect(self.plan.threads)
         params = {f"{SECRET_PREFIX}{k}": v for k, v in self.env.items()}
         writers = self._writers = self._make_writers()
@@ -145,9 +176,9 @@ class PipelineRunner:
             pool = ThreadPoolExecutor(2, thread_name_prefix="lakegate-transform")
             executors = {n: TransformExecutor(t, con, params, pool) for n, t in self.plan.transforms.items()}
             for name in self.plan.sources:
-                self.report.sources[name] = SourceCounts()
+                self.report.sources.setdefault(name, SourceCounts())
             for name in self.plan.transforms:
-                self.report.transforms[name] = TransformCounts()
+                self.report.transforms.setdefault(name, TransformCounts())
             with self._signals():
                 prefetch = Prefetcher(
                     self._interleave(writers),
@@ -155,16 +186,18 @@ class PipelineRunner:
                 )
                 self.context.engine = RunnerHooks(self, prefetch.call)
                 for (source_name, chunk), decoded in prefetch:
+                    if self._abandoned is not None:
+                        break
                     if decoded is not None:
                         self._process(source_name, chunk, decoded, executors, writers, positions)
                     positions[source_name] = chunk.position
                     self._commit(writers, positions, only_due=True)
                     self.report.seconds = time.monotonic() - started
                     self._progress()
-                    if self._stopping:
+                    if self._stopping or self._abandoned is not None:
                         break
             if self._abandoned is not None:
-                raise TransientConnectorError(self._abandoned, hint="restart the process to rejoin")
+                raise PartitionsLost(self._abandoned)
             self._commit(writers, positions, only_due=False)
         finally:
             self._closing = True
@@ -175,20 +208,22 @@ class PipelineRunner:
             for source in self._sources.values():
                 source.close()
             for w in writers.values():
+                w.stats.records_written -= w.sink.pending_records  # dropped, never committed
                 w.sink.close()
             con.close()
-        self.report.seconds = time.monotonic() - started
-        self.report.stopped_by_signal = self._stopping
+            self._add_sink_stats(writers)
+
+    def _add_sink_stats(self, writers: dict[str, SinkWriter]) -> None:
         for name, w in writers.items():
             if name == DLQ:
-                self.report.dlq_written = w.stats.records_written
-            else:
-                self.report.sinks[name] = {
-                    "records_written": w.stats.records_written,
-                    "skipped_already_committed": w.stats.skipped_committed,
-                    "commits": w.stats.commits,
-                }
-        return self.report
+                self.report.dlq_written += w.stats.records_written
+                continue
+            totals = self.report.sinks.setdefault(
+                name, {"records_written": 0, "skipped_already_committed": 0, "commits": 0}
+            )
+            totals["records_written"] += w.stats.records_written
+            totals["skipped_already_committed"] += w.stats.skipped_committed
+            totals["commits"] += w.stats.commits
 
     def _commit(
         self, writers: dict[str, SinkWriter], positions: dict[str, Position], *, only_due: bool
