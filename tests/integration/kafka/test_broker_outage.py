@@ -26,7 +26,7 @@ from tests.helpers.postgres import pg_dsn, temp_schema
 from tests.helpers.tcp_proxy import TcpProxy
 from tests.integration.kafka.conftest import FAST_GROUP_JOIN
 from tests.integration.kafka.crash import wait_until
-from tests.kafka_broker import TansuBroker, QuietLog, free_port
+from tests.kafka_broker import QuietLog, TansuBroker, free_port
 
 pytestmark = pytest.mark.integration
 
@@ -110,4 +110,6 @@ def test_brokers_unreachable_mid_run_then_back_nothing_lost_or_doubled(tmp_path:
         assert counts == (MESSAGES, MESSAGES), f"(rows, distinct ids) = {counts}"
         print(f"rows at the cut: {cut_at}; restarts: {log_text.count('starting again')}")
         assert 0 < cut_at < MESSAGES
-        assert "librdkafka keeps retrying" in log_text or "cannot reach the brokers" in log_text, log_text[-3000:]
+        assert "librdkafka keeps retrying" in log_text or "cannot reach the brokers" in log_text, log_text[
+            -3000:
+        ]
