@@ -61,14 +61,31 @@ class _Builder:
         self.map = source_map
         self.constructor = Yaml12Loader("")
 
+    def merged(self, node: yaml.Node, path: PathKey) -> dict[Any, Any]:
+        """The entries a merge key (``<<: *base`` or ``<<: [*a, *b]``) brings in: keys written in
+        the mapping itself win, then earlier merged mappings over later ones."""
+        sources = node.value if isinstance(node, yaml.SequenceNode) else [node]
+        own = self.map.positions.get(path)
+        entries: dict[Any, Any] = {}
+        for source in sources:
+            if not isinstance(source, yaml.MappingNode):
+                raise self.map.error(path, "a merge key (<<) takes a mapping or a list of mappings, "
+                                           "e.g. `<<: *defaults`")  # fmt: skip
+            entries = {**self.build(source, path), **entries}
+        if own is not None:
+            self.map.positions[path] = own
+        return entries
+
     def build(self, node: yaml.Node, path: PathKey) -> Any:
         self.map.positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
         if isinstance(node, yaml.MappingNode):
             result: dict[Any, Any] = {}
+            inherited: dict[Any, Any] = {}
             for key_node, value_node in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    inherited = {**self.merged(value_node, path), **inherited}
+                    continue
                 key = self.build_scalar(key_node)
-                if key == "<<":
-                    raise self.map.error(path, "YAML merge keys (<<) are not supported")
                 if key in result:
                     raise self.map.error((*path, key), f"duplicate key {key!r}")
                 result[key] = self.build(value_node, (*path, key))
@@ -77,7 +94,7 @@ class _Builder:
                     key_node.start_mark.line + 1,
                     key_node.start_mark.column + 1,
                 )
-            return result
+            return {**inherited, **result} if inherited else result
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
         value = self.build_scalar(node)

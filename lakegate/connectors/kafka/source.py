@@ -13,8 +13,8 @@ makes a restart exact. :meth:`KafkaSource.acknowledge` additionally commits a po
 consumer group (asynchronously, advisory only: monitoring, lag and ``start: committed``).
 
 Without ``follow`` the source stops once every assigned partition reached its end as of its first
-fetch (see :mod:`.partitions`); with ``follow`` it consumes until :meth:`KafkaSource.stop`, yielding a
-chunk (possibly empty) at least every ``batch_max_ms``.
+fetch (see :mod:`.partitions`); with ``follow`` it consumes until :meth:`KafkaSource.stop`. Either way
+it yields a chunk (possibly empty) at least every ``batch_max_ms``.
 
 Faults: brokers unreachable at start are retried with exponential backoff (1 s doubling to 30 s) and
 a warning per attempt; later connection losses are retried by librdkafka and logged (rate-limited).
@@ -179,14 +179,13 @@ class KafkaSource(Source):
             on_revoke=self._on_revoke,
             on_lost=self._on_lost,
         )
-        last: Position | None = dict(start) if not follow else None
         while not self._stop.is_set():
             messages = self._fill(consumer, partitions, follow)
-            position = partitions.snapshot()
-            if messages or position != last or follow:
-                self._yielded = position
-                yield build_chunk(messages, position)
-                last = position
+            # Yield even when idle: the engine reads its sources in turn, and another consumer of
+            # the group (another source of the pipeline) only gets its partitions once this one is
+            # polled again to take part in the rebalance.
+            self._yielded = partitions.snapshot()
+            yield build_chunk(messages, self._yielded)
             if self._fatal is not None:
                 raise TerminalConnectorError(
                     f"kafka client failed: {self._fatal}", source=self.name,

@@ -277,6 +277,9 @@ class PipelineRunner:
                 chunk = next(iterators[name], None)
                 if chunk is None:
                     del iterators[name]
+                    # Leave a consumer group at once: its other members (the pipeline's other Kafka
+                    # sources, other processes) cannot finish a rebalance while it stays unpolled.
+                    self._sources[name].close()
                     continue
                 yield name, chunk
                 if self._stopping:

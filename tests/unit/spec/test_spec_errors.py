@@ -104,6 +104,27 @@ def test_duplicate_keys_are_rejected() -> None:
     assert "duplicate key 'pipeline'" in err.message
 
 
+MERGED = BASE.replace(
+    "sources:\n  bids:\n    type: files\n    path: data\n    schema: bid\n",
+    "sources:\n  bids: &files\n    type: files\n    path: data\n    schema: bid\n"
+    "  more:\n    <<: *files\n    path: more\n    batch_size: 10\n",
+)
+
+
+def test_merge_keys_inherit_and_explicit_keys_win() -> None:
+    loaded = load_pipeline_text(MERGED, "p.yaml")
+    more = loaded.spec.sources["more"]
+    assert (more.type, more.path, more.schema_, more.batch_size) == ("files", "more", "bid", 10)
+    assert loaded.spec.sources["bids"].path == "data"
+
+
+def test_an_error_in_a_merged_mapping_is_located_and_a_bad_merge_is_a_spec_error() -> None:
+    err = error_of(MERGED.replace("    batch_size: 10\n", "    batch_sise: 10\n"))
+    assert "did you mean 'batch_size'" in err.message and err.context["line"] == 15
+    err = error_of(MERGED.replace("<<: *files", "<<: files"))
+    assert "merge key (<<) takes a mapping" in err.message
+
+
 def test_cli_exits_2_with_one_line_and_no_traceback(tmp_path: Path) -> None:
     spec = tmp_path / "p.yaml"
     spec.write_text(BASE.replace("type: lower", "type: lowr"))
