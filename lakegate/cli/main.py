@@ -21,7 +21,7 @@ from lakegate.errors import LakegateError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from lakegate.cli import commands
+    from lakegate.cli import commands, deploy
 
     parser = argparse.ArgumentParser(
         prog="lakegate", description="Declarative, schema-aware streaming ETL."
@@ -55,6 +55,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("rules", help="list the rules with their options and an example")
     p.add_argument("rule", nargs="?", help="show only this rule")
     p.set_defaults(func=commands.rules)
+
+    p = sub.add_parser("compile", help="write the job of a pipeline for another engine (--target flink)")
+    p.add_argument("pipeline")
+    p.add_argument("--target", choices=["flink"], required=True, help="the engine to compile for")
+    p.add_argument("--out", metavar="DIR", required=True, help="directory to write the job into")
+    p.set_defaults(func=deploy.compile_target)
+
+    p = sub.add_parser("package", help="build the deployable zip of a pipeline (--target flink)")
+    p.add_argument("pipeline")
+    p.add_argument("--target", choices=["flink"], required=True, help="the engine to package for")
+    p.add_argument("--out", metavar="FILE.zip", help="the zip to write (default: dist/<pipeline>-flink.zip)")
+    p.add_argument("--jar", metavar="PATH", help="dependency jar to include as lib/pyflink-dependencies.jar")
+    p.set_defaults(func=deploy.package)
 
     p = sub.add_parser("query", help="run DuckDB SQL over the pipeline's sinks (one view per sink)")
     p.add_argument("pipeline")

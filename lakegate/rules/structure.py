@@ -16,6 +16,9 @@ from lakegate.rules.options import TypeName
 from lakegate.schemas.json_decode import decode_value, quote_ident
 from lakegate.schemas.types import LType, parse_type
 
+PARSE_JSON = "lakegate.parse_json"
+"""Key of the meta data a `parse_json` rule leaves on its expressions: column, type, part."""
+
 
 class Flatten(Rule):
     type: Literal["flatten"]
@@ -81,6 +84,9 @@ class ParseJson(Rule):
         if self.on_error == "null":  # a partly valid value is no value: never a struct of half nulls
             text = f"CASE WHEN NOT COALESCE({decoded.invalid}, FALSE) THEN {decoded.value} END"
         value = sqlglot.parse_one(text, dialect=DIALECT)
+        # What the rule means, for emitters that cannot translate DuckDB's JSON functions (Flink).
+        meaning = {"column": self.column, "type": self.schema_, "null_if_invalid": self.on_error == "null"}
+        value.meta[PARSE_JSON] = {**meaning, "part": "value"}
         steps: list[Step] = []
         if self.on_error != "null":
             text_present = f"{quote_ident(self.column)} IS NOT NULL"
@@ -90,11 +96,8 @@ class ParseJson(Rule):
                 expression=func("LEFT", col(self.column), lit(200)),
             )
             stage = "fatal" if self.on_error == "fail" else "convert"
-            steps.append(
-                MarkDeadLetter(
-                    ctx.rule,
-                    checks=[Check(sqlglot.parse_one(failed, dialect=DIALECT), stage, reason)],
-                )
-            )
+            failed_when = sqlglot.parse_one(failed, dialect=DIALECT)
+            failed_when.meta[PARSE_JSON] = {**meaning, "part": "failed"}
+            steps.append(MarkDeadLetter(ctx.rule, checks=[Check(failed_when, stage, reason)]))
         return [*steps, ctx.project_with({self.into or self.column: value})]
 

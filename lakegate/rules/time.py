@@ -20,6 +20,9 @@ from lakegate.rules.options import TimeZoneName, check_time_zone
 OFFSET_AFTER_TIME = r"\d\d:\d\d(:\d\d(\.\d*)?)?\s*[+\-A-Za-z]"
 """An ISO-8601 time of day followed by a zone designator."""
 
+UTC_OFFSET = "lakegate.utc_offset"
+"""Key of the meta data on a ``%z`` expression: the zone and the instant whose offset it renders."""
+
 EPOCH_UNITS = {"epoch_s": 1_000_000, "epoch_ms": 1_000, "epoch_us": 1, "epoch_ns": None}
 
 
@@ -178,7 +181,10 @@ def _utc_offset(zone: str, instant: exp.Expr) -> exp.Expr:
     sign = exp.Case().when(exp.LT(this=minutes, expression=lit(0)), lit("-")).else_(lit("+"))
     hours = two_digits(exp.IntDiv(this=magnitude, expression=lit(60)))
     mins = two_digits(exp.Mod(this=magnitude.copy(), expression=lit(60)))
-    return exp.DPipe(this=exp.DPipe(this=sign, expression=hours), expression=mins)
+    offset = exp.DPipe(this=exp.DPipe(this=sign, expression=hours), expression=mins)
+    # What it means, for emitters with a shorter spelling (Flink): the offset of `zone` at `instant`.
+    offset.meta[UTC_OFFSET] = {"zone": zone, "instant": instant.copy()}
+    return offset
 
 
 class ConvertTimezone(_TimeRule):

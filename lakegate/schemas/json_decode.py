@@ -77,14 +77,27 @@ def decode_value(raw: str, t: LType, depth: int = 0) -> Decoded:
     return Decoded(value, f"{present} AND ({value}) IS NULL")
 
 
+INTEGER_TEXT = r"^-?[0-9]+$"
+"""A JSON string accepted as an integer (both engines: no sign +, no spaces, no hex)."""
+NUMBER_TEXT = r"^-?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$"
+"""A JSON string accepted as a float, double or decimal (no NaN, no infinity, no spaces)."""
+
+
 def _primitive(raw: str, t: LType) -> str:
     text = f"({raw} ->> '$')"
     if t.kind == "string":
         return f"CASE WHEN json_type({raw}) = 'VARCHAR' THEN {text} ELSE CAST({raw} AS VARCHAR) END"
-    if t.kind in ("int", "long"):
-        return f"CASE WHEN json_type({raw}) <> 'DOUBLE' THEN TRY_CAST({raw} AS {to_duckdb(t)}) END"
-    if t.kind in ("float", "double", "decimal", "boolean"):
-        return f"TRY_CAST({raw} AS {to_duckdb(t)})"
+    if t.kind in ("int", "long", "float", "double", "decimal"):
+        # A JSON number, or a string spelling one; never a boolean (true is not 1).
+        numbers = "('UBIGINT', 'BIGINT')" if t.kind in ("int", "long") else "('UBIGINT', 'BIGINT', 'DOUBLE')"
+        pattern = INTEGER_TEXT if t.kind in ("int", "long") else NUMBER_TEXT
+        return (
+            f"CASE WHEN json_type({raw}) IN {numbers} THEN TRY_CAST({raw} AS {to_duckdb(t)}) "
+            f"WHEN json_type({raw}) = 'VARCHAR' AND regexp_matches({text}, {quote_str(pattern)}) "
+            f"THEN TRY_CAST({text} AS {to_duckdb(t)}) END"
+        )
+    if t.kind == "boolean":
+        return f"CASE WHEN json_type({raw}) = 'BOOLEAN' THEN TRY_CAST({raw} AS BOOLEAN) END"
     if t.kind in ("date", "timestamp", "timestamp_ntz"):
         return f"CASE WHEN json_type({raw}) = 'VARCHAR' THEN TRY_CAST({text} AS {to_duckdb(t)}) END"
     if t.kind == "binary":

@@ -6,7 +6,7 @@ spec (``PipelineSpec.model_json_schema()``).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, Union
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from pydantic import Field, field_validator
 
@@ -67,6 +67,37 @@ class TransformSpec(StrictModel):
     description: str | None = Field(None, description="Documentation only.")
 
 
+class FlinkSettings(StrictModel):
+    """How the job compiled by ``lakegate compile --target flink`` runs on Apache Flink.
+
+    On AWS Managed Flink the service owns checkpointing and parallelism (set them in the application's
+    ``FlinkApplicationConfiguration``); the generated job applies these settings everywhere else.
+    """
+
+    checkpoint_interval_seconds: float = Field(
+        60.0, gt=0, description="Time between two checkpoints; sinks commit (Iceberg snapshots) on each."
+    )
+    checkpoint_mode: Literal["exactly_once", "at_least_once"] = Field(
+        "exactly_once",
+        description="Checkpointing mode: `exactly_once` (default) or `at_least_once` (lower latency; "
+        "records may be written twice after a failure).",
+    )
+    checkpoint_timeout_seconds: float = Field(
+        600.0, gt=0, description="A checkpoint that takes longer than this is aborted."
+    )
+    min_pause_between_checkpoints_seconds: float = Field(
+        0.0, ge=0, description="Minimum pause between the end of one checkpoint and the start of the next."
+    )
+    parallelism: int | None = Field(
+        None, gt=0, description="Default parallelism of the job's operators (default: the cluster's)."
+    )
+    configuration: dict[str, str] = Field(
+        default_factory=dict,
+        description="Further Flink configuration options set on the job, e.g. "
+        "`{table.exec.sink.not-null-enforcer: DROP}`; they override the settings above.",
+    )
+
+
 class Settings(StrictModel):
     """Engine settings."""
 
@@ -79,6 +110,10 @@ class Settings(StrictModel):
     retry: RetryPolicy = Field(
         default_factory=RetryPolicy,
         description="Retries of transient sink failures (a database restarting, a network blip).",
+    )
+    flink: FlinkSettings = Field(
+        default_factory=FlinkSettings,
+        description="Checkpointing and parallelism of the Flink job (`lakegate compile --target flink`).",
     )
 
 

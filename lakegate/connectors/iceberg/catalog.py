@@ -21,6 +21,12 @@ def catalog_properties(spec: CatalogSpec | None, context: RunContext) -> dict[st
     Pure (no I/O), so the mapping of every catalog type can be tested without a catalog.
     """
     spec = spec or CatalogSpec()
+    if spec.type == "hadoop":
+        raise TerminalConnectorError(
+            "a `hadoop` Iceberg catalog is supported by the Flink target only "
+            "(`lakegate compile --target flink`); pyiceberg has no Hadoop catalog",
+            hint="use a rest, glue, s3tables or sql catalog to run the pipeline on the embedded engine",
+        )
     props: dict[str, str] = {}
     if spec.type == "sql":
         state = context.state_dir.resolve()

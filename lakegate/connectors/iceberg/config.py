@@ -31,11 +31,13 @@ class CatalogSpec(StrictModel):
     ``warehouse`` (``uri`` = ``https://s3tables.<region>.amazonaws.com/iceberg``,
     ``rest.sigv4-enabled`` = ``true``, ``rest.signing-name`` = ``s3tables``, ``rest.signing-region`` =
     the ARN's region); AWS credentials come from the usual AWS chain or from ``properties``.
+    ``hadoop`` (a warehouse directory on HDFS or S3, no catalog service) is for the Flink target only.
     """
 
-    type: Literal["sql", "rest", "glue", "s3tables"] = Field(
+    type: Literal["sql", "rest", "glue", "s3tables", "hadoop"] = Field(
         default="sql",
-        description="Catalog implementation (pyiceberg catalog type; s3tables is REST with SigV4).",
+        description="Catalog implementation (pyiceberg catalog type; s3tables is REST with SigV4; "
+        "hadoop is supported by the Flink target only).",
     )
     uri: str | None = Field(
         default=None,
@@ -49,11 +51,21 @@ class CatalogSpec(StrictModel):
     )
     properties: dict[str, str] = Field(
         default_factory=dict,
-        description="Extra pyiceberg catalog properties (credentials, io settings); they override lakegate's.",
+        description="Extra pyiceberg catalog properties (credentials, io settings); they override lakegate's. "
+        "The Flink target passes them to the Iceberg Java catalog too (most names are shared).",
+    )
+    flink_properties: dict[str, str] = Field(
+        default_factory=dict,
+        description="Extra Iceberg Java catalog properties for the Flink target's `CREATE CATALOG` only "
+        "(e.g. `io-impl`, `client.assume-role.arn`); they override `properties` and lakegate's.",
     )
 
     @model_validator(mode="after")
     def _check_required(self) -> CatalogSpec:
+        if self.type == "hadoop" and not self.warehouse:
+            raise ValueError(
+                "a hadoop catalog needs a `warehouse` (e.g. s3://bucket/warehouse or hdfs://...)"
+            )
         if self.type == "rest" and not self.uri:
             raise ValueError("a rest catalog needs a `uri` (the REST endpoint)")
         if self.type == "s3tables" and not (self.warehouse and S3TABLES_ARN.match(self.warehouse)):

@@ -63,7 +63,6 @@ class PostgresSinkConfig(StrictModel):
         ),
     )
 
-
     @field_validator("key")
     @classmethod
     def _check_key(cls, value: list[str]) -> list[str]:

@@ -1,0 +1,182 @@
+"""The production ``TableFactory`` of the Flink job: real connectors for sources, sinks and the DLQ.
+
+The Flink SQL emitter (``lakegate.engine.flink.statements``) asks it for the DDL of each table and
+writes the rule views and INSERTs around them. Besides the DDL, the factory records what the job
+needs at run time: the Iceberg catalogs used, the partition specs to check, the secrets the SQL
+refers to, the optional Java dependencies (postgres, parquet) and warnings for the CLI to print.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from lakegate.connectors.files.config import FilesSourceConfig
+from lakegate.connectors.iceberg.config import IcebergSinkConfig
+from lakegate.connectors.kafka.config import KafkaSourceConfig
+from lakegate.engine.flink.deploy.iceberg import iceberg_sink_ddl, partition_manifest
+from lakegate.engine.flink.deploy.kafka import kafka_source_options, secrets_of
+from lakegate.engine.flink.deploy.sinks import (
+    file_sink_ddl,
+    kafka_sink_ddl,
+    postgres_sink_ddl,
+    resolve_path,
+)
+from lakegate.engine.flink.deploy.sqltext import (
+    Option,
+    column_list,
+    comment,
+    literal,
+    secret_name,
+    with_clause,
+)
+from lakegate.errors import CompileError
+
+if TYPE_CHECKING:
+    from lakegate.engine.flink.statements import FlinkColumn
+    from lakegate.plan.model import Plan, SinkPlan, SourcePlan
+
+KAFKA_METADATA = {"topic": "topic", "partition": "partition", "offset": "offset", "timestamp": "timestamp",
+                  "headers": "headers"}  # fmt: skip
+"""lakegate metadata key → metadata key of Flink's Kafka connector (``key`` is a physical column)."""
+FILES_METADATA = {"file": "file.path"}
+"""lakegate metadata key → metadata key of Flink's filesystem connector."""
+DLQ_NAME = "dlq"
+
+
+@dataclass
+class DeployTableFactory:
+    """Builds the DDL of real connectors for a compiled :class:`~lakegate.plan.model.Plan`."""
+
+    plan: Plan
+    catalogs_used: list[str] = field(default_factory=list)
+    partitions: list[dict[str, Any]] = field(default_factory=list)
+    secrets: list[str] = field(default_factory=list)
+    features: set[str] = field(default_factory=set)
+    warnings: list[str] = field(default_factory=list)
+    databases: set[str] = field(default_factory=set)
+
+    # -- sources ---------------------------------------------------------------------------------------
+
+    def source_table(
+        self, source: SourcePlan, table: str, payload_column: str, metadata: dict[str, FlinkColumn]
+    ) -> str:
+        """``CREATE TABLE`` for ``source``: the raw JSON text in ``payload_column`` plus metadata columns."""
+        config = source.config
+        columns: list[tuple[str, str]] = [(payload_column, "STRING")]
+        if isinstance(config, KafkaSourceConfig):
+            options = kafka_source_options(source.name, config)
+            for key, column in metadata.items():
+                if key == "key":
+                    columns.append((column.name, column.type_sql))
+                    options += [
+                        Option("key.format", "raw", "the message key as text"),
+                        Option("key.fields", column.name),
+                        Option("value.fields-include", "EXCEPT_KEY"),
+                    ]
+                else:
+                    columns.append((column.name, self._metadata(source.name, key, column, KAFKA_METADATA)))
+            options += [Option("value.format", "raw", "each value is one JSON document, decoded by the rules")]
+            self.secrets += secrets_of(source.name, config.security)
+            what = "Kafka " + (f"topics {', '.join(config.topics)}" if config.topics else f"topics matching "
+                               f"{config.topic_pattern}")  # fmt: skip
+        elif isinstance(config, FilesSourceConfig):
+            options = self._files_source_options(source.name, config)
+            for key, column in metadata.items():
+                columns.append((column.name, self._metadata(source.name, key, column, FILES_METADATA)))
+            what = f"JSON-lines files under {options[1].value}"
+        else:
+            raise CompileError(
+                f"source type {config.type!r} has no Flink connector in the packaged job",
+                hint="the Flink target reads `kafka` and `files` sources",
+                source=source.name,
+            )
+        head = comment(
+            f"Source {source.name!r}: {what}\n"
+            f"schema {source.schema.name or config.schema_} v{source.schema.version}; "
+            f"{payload_column} holds each record's raw JSON text"
+        )
+        return f"{head}\nCREATE TABLE {table} {column_list(columns)}\n{with_clause(options)}"
+
+    @staticmethod
+    def _metadata(source: str, key: str, column: FlinkColumn, mapping: dict[str, str]) -> str:
+        if key not in mapping:
+            raise CompileError(
+                f"metadata {key!r} is not available from this source on Flink",
+                hint=f"available: {', '.join(sorted(mapping))}",
+                source=source,
+            )
+        return f"{column.type_sql} METADATA FROM {literal(mapping[key])} VIRTUAL"
+
+    def _files_source_options(self, name: str, config: FilesSourceConfig) -> list[Option]:
+        if config.format == "json":
+            raise CompileError(
+                "a `files` source with `format: json` (whole-file JSON documents) cannot be read by Flink",
+                hint="Flink's filesystem connector reads newline-delimited JSON: use `format: ndjson`",
+                source=name,
+            )
+        path = resolve_path(config.path, self.plan.base_dir)
+        if "://" not in path:
+            self.warnings.append(
+                f"source {name!r} reads the local directory {path}: on a cluster every TaskManager needs it; "
+                "use a shared filesystem URI (s3://, hdfs://) in production"
+            )
+        return [
+            Option("connector", "filesystem"),
+            Option("path", path),
+            Option("format", "raw", "one JSON record per line (NDJSON; .gz files are decompressed)"),
+            Option("source.monitor-interval", f"{config.poll_seconds:g} s", "keep watching for new files"),
+        ]
+
+    # -- sinks -----------------------------------------------------------------------------------------
+
+    def sink_table(self, sink: SinkPlan, table: str, columns: list[FlinkColumn]) -> list[str]:
+        """DDL of ``sink``'s table named ``table`` with ``columns``."""
+        return self._sink(sink.name, sink.config, table, [(c.name, c.type_sql) for c in columns])
+
+    def dlq_table(self, table: str, columns: list[FlinkColumn]) -> list[str]:
+        """DDL of the dead-letter table: the pipeline's ``dlq`` sink (a Kafka topic, Iceberg table or files)."""
+        return self._sink(DLQ_NAME, self.plan.dlq, table, [(c.name, c.type_sql) for c in columns])
+
+    def _sink(self, name: str, config: Any, table: str, columns: list[tuple[str, str]]) -> list[str]:
+        kind = getattr(config, "type", None)
+        if isinstance(config, IcebergSinkConfig):
+            statements = [
+                s
+                for s in iceberg_sink_ddl(name, config, table, columns, self.plan.catalogs)
+                if s not in self.databases  # one CREATE DATABASE per namespace
+            ]
+            self.databases.update(s for s in statements if s.startswith("CREATE DATABASE"))
+            if config.catalog not in self.catalogs_used:
+                self.catalogs_used.append(config.catalog)
+            if config.partition_by:
+                self.partitions.append(partition_manifest(name, config))
+            return statements
+        if kind in ("jsonl", "parquet"):
+            if kind == "parquet":
+                self.features.add("parquet")
+            if "://" not in config.path:
+                where = "the default DLQ" if name == DLQ_NAME else f"sink {name!r}"
+                self.warnings.append(
+                    f"{where} writes to the local directory {resolve_path(config.path, self.plan.base_dir)}; "
+                    "on a cluster use an s3:// (or hdfs://) path, an Iceberg table or a Kafka topic"
+                )
+            return [file_sink_ddl(name, config, table, columns, self.plan.base_dir)]
+        if kind == "postgres":
+            self.features.add("postgres")
+            self.secrets.append(secret_name(name, "password"))
+            return [postgres_sink_ddl(name, config, table, columns)]
+        if kind == "kafka":
+            self.secrets += secrets_of(name, getattr(config, "security", None))
+            return [kafka_sink_ddl(name, config, table, columns, self.plan.pipeline)]
+        raise CompileError(
+            f"sink type {kind!r} has no Flink connector in the packaged job",
+            hint="on Flink, write to iceberg, postgres, parquet, jsonl or kafka sinks (run this sink type "
+            "with `lakegate run`)",
+            sink=name,
+        )
+
+
+def unique(values: list[str]) -> list[str]:
+    """``values`` without repeats, in first-seen order."""
+    return list(dict.fromkeys(values))

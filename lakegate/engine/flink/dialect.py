@@ -1,0 +1,93 @@
+"""Flink SQL as a sqlglot dialect: how an AST that is already in Flink terms is printed.
+
+sqlglot has no Flink dialect. Flink SQL is Calcite's SQL: backtick-quoted identifiers, ``STRING``,
+``TIMESTAMP_LTZ(p)``, ``ROW<...>``, ``ARRAY<...>``. Only the printing lives here; turning the rules'
+DuckDB-flavoured expressions into Flink functions with the same meaning is
+:mod:`lakegate.engine.flink.functions`.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp, generator, tokens
+from sqlglot.dialects.dialect import Dialect
+
+from lakegate.schemas.types import LType
+
+_PRIMITIVES = {
+    "string": "STRING", "boolean": "BOOLEAN", "int": "INT", "long": "BIGINT", "float": "FLOAT",
+    "double": "DOUBLE", "date": "DATE", "timestamp": "TIMESTAMP_LTZ(6)", "timestamp_ntz": "TIMESTAMP(6)",
+    "binary": "BYTES",
+}  # fmt: skip
+
+
+def flink_type(t: LType) -> str:
+    """The Flink SQL spelling of lakegate type ``t`` (``timestamp`` is an instant: ``TIMESTAMP_LTZ(6)``)."""
+    if t.kind in _PRIMITIVES:
+        return _PRIMITIVES[t.kind]
+    if t.kind == "decimal":
+        return f"DECIMAL({t.precision}, {t.scale})"
+    if t.kind == "struct":
+        return "ROW<" + ", ".join(f"{quote(n)} {flink_type(ft)}" for n, ft in t.fields) + ">"
+    if t.kind == "list":
+        assert t.element is not None
+        return f"ARRAY<{flink_type(t.element)}>"
+    assert t.key is not None and t.value is not None
+    return f"MAP<{flink_type(t.key)}, {flink_type(t.value)}>"
+
+
+def quote(name: str) -> str:
+    """A Flink identifier: backticks, with backticks doubled."""
+    return "`" + name.replace("`", "``") + "`"
+
+
+def flink_data_type(t: LType) -> exp.DataType:
+    """``t`` as a sqlglot type node printed verbatim by the Flink dialect."""
+    return verbatim_type(flink_type(t))
+
+
+def verbatim_type(text: str) -> exp.DataType:
+    """A type node printed exactly as ``text`` (sqlglot would re-spell ``TIMESTAMP_LTZ``)."""
+    return exp.DataType(this=exp.DataType.Type.USERDEFINED, kind=text)
+
+
+def flink_call(name: str, *args: exp.Expr) -> exp.Anonymous:
+    """A call of Flink function ``name``, printed as written."""
+    return exp.Anonymous(this=name, expressions=list(args))
+
+
+class Flink(Dialect):
+    """Prints sqlglot ASTs as Flink SQL (the translation to Flink functions happens before)."""
+
+    class Tokenizer(tokens.Tokenizer):
+        IDENTIFIERS = ["`"]
+        QUOTES = ["'"]
+        STRING_ESCAPES = ["'"]
+
+    class Generator(generator.Generator):
+        TYPE_MAPPING = {
+            **generator.Generator.TYPE_MAPPING,
+            exp.DataType.Type.VARCHAR: "STRING",
+            exp.DataType.Type.TEXT: "STRING",
+            exp.DataType.Type.BLOB: "BYTES",
+        }
+
+        def placeholder_sql(self, expression: exp.Placeholder) -> str:
+            # Bound to a literal when the job is submitted (see FlinkStatements.bind).
+            return "${" + expression.name + "}"
+
+        def array_sql(self, expression: exp.Array) -> str:
+            return "ARRAY[" + self.expressions(expression, flat=True) + "]"
+
+        def dpipe_sql(self, expression: exp.DPipe) -> str:
+            return self.binary(expression, "||")
+
+        def if_sql(self, expression: exp.If) -> str:
+            case = exp.Case(ifs=[exp.If(this=expression.this, true=expression.args.get("true"))])
+            if expression.args.get("false") is not None:
+                case.set("default", expression.args["false"])
+            return self.sql(case)
+
+
+def to_sql(e: exp.Expr, *, pretty: bool = False) -> str:
+    """The Flink SQL text of ``e`` (identifiers always quoted)."""
+    return e.sql(dialect=Flink, pretty=pretty, identify=True)
