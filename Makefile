@@ -42,7 +42,7 @@ unit: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/python -m lakegate.cli.reference
 
-bench: $(STAMP)
+bench: $(STAMP) $(FLINK_STAMP)
 	$(BIN)/python -m bench.run
 
 clean:

@@ -1,11 +1,13 @@
-"""Run the benchmark: lakegate and the per-record baseline side by side, plus lakegate on 5x the data.
+"""Run the benchmark: lakegate and the per-record baseline side by side, lakegate on 5x the data, and
+the same pipeline compiled to Flink SQL on a local Flink mini-cluster (``bench/flink.py``).
 
 Each measured program runs in its own child process; wall time is taken around the child and its peak
 RSS and CPU time come from ``os.wait4`` (the child's own ``ru_maxrss``, ``ru_utime`` + ``ru_stime``), so
-the numbers include interpreter start-up, imports and compilation of the pipeline.
+the numbers include interpreter start-up, imports and compilation of the pipeline. For the Flink run the
+child is ``bench/flink.py``'s driver, whose tree (job server, JVM) is accounted for as described there.
 
-    python -m bench.run                      # 1M lakegate + 1M baseline + 5M lakegate
-    python -m bench.run --records 200000 --skip-5m --skip-baseline   # quick iteration
+    python -m bench.run                      # 1M lakegate + 1M baseline + 5M lakegate + 1M Flink
+    python -m bench.run --records 200000 --skip-5m --skip-baseline --skip-flink   # quick iteration
 
 Writes ``bench/results.json`` and prints a table. These machines are shared and noisy: compare the
 ratios measured in one run, not absolute times across runs.
@@ -145,6 +147,61 @@ def run_baseline(records: int, label: str, args: argparse.Namespace) -> Measurem
     return measure(label, records, command, env, report)
 
 
+def run_flink(records: int, label: str, args: argparse.Namespace, embedded: Measurement) -> Measurement:
+    """The pipeline on the Flink mini-cluster over the same files; its counts must equal ``embedded``'s."""
+    from bench import flink
+
+    python = flink.flink_python()
+    if not python.exists():
+        sys.exit(flink.missing_flink_message(python))
+    state = STATE_ROOT / label
+    shutil.rmtree(state, ignore_errors=True)
+    state.mkdir(parents=True)
+    out, report = state / "out", state / "report.json"
+    command = [
+        sys.executable, "-m", "bench.flink", "--out", str(out), "--report", str(report),
+        "--mode", args.flink_mode, "--parallelism", str(args.flink_parallelism),
+    ]  # fmt: skip
+    env = _environment(records, state, args)
+    env["LAKEGATE_FLINK_PYTHON"] = str(python)
+    m = measure(label, records, command, env, report)
+    # ru_maxrss is the largest single process (the JVM); report the tree's sampled peak instead.
+    m.report["peak_rss_mb_largest_process"] = m.peak_rss_mb
+    m.peak_rss_mb = m.report.get("tree_peak_rss_mb", m.peak_rss_mb)
+    seconds = m.report.get("seconds", {})
+    print(f"[{label}] Flink timings (s): {seconds}", flush=True)
+
+    expected_out = embedded.report.get("transforms", {}).get("clean_orders", {}).get("records_out")
+    expected_dlq = embedded.report.get("dlq", {}).get("records_written")
+    rows, dlq = flink.count_lines(out / flink.SINK_FOLDER), flink.count_lines(out / flink.DLQ_FOLDER)
+    counts = {
+        "flink_rows": rows, "flink_dlq": dlq, "flink_filtered": records - rows - dlq,
+        "embedded_rows": expected_out, "embedded_dlq": expected_dlq,
+        "embedded_filtered": embedded.report.get("transforms", {}).get("clean_orders", {}).get("filtered"),
+        "flink_dlq_by_rule": flink.dlq_by_rule(out / flink.DLQ_FOLDER),
+    }  # fmt: skip
+    counts["equal"] = rows == expected_out and dlq == expected_dlq
+    if counts["equal"] and not args.no_check:
+        # The same records, not just as many: the order ids of Flink's rows against the Iceberg table's.
+        from bench.check import read_table
+
+        ids = read_table(STATE_ROOT / embedded.label).column("order_id").to_pylist()
+        counts["same_order_ids"] = sorted(flink.column_values(out / flink.SINK_FOLDER, "order_id")) == sorted(
+            ids
+        )
+        counts["equal"] = counts["same_order_ids"]
+    m.report["parity"] = counts
+    print(
+        f"[{label}] Flink wrote {rows:,} rows and dead-lettered {dlq:,}; the embedded engine "
+        f"{expected_out:,} and {expected_dlq:,}: {'EQUAL' if counts['equal'] else 'DIFFERENT'}"
+        + ("" if "same_order_ids" not in counts else f" (same order ids: {counts['same_order_ids']})"),
+        flush=True,
+    )
+    if not counts["equal"]:
+        sys.exit(f"[{label}] Flink and the embedded engine disagree on the same data: {counts}")
+    return m
+
+
 def machine() -> dict[str, Any]:
     import duckdb
     import pyarrow
@@ -200,11 +257,34 @@ def table(results: dict[str, Any], runs: dict[str, Measurement]) -> str:
         ("peak RSS 5x / 1x", results["rss_ratio_5m_1m"], f"<= {TARGET_RSS_GROWTH}",
          results["rss_ratio_5m_1m"] is not None and results["rss_ratio_5m_1m"] <= TARGET_RSS_GROWTH),
     ]  # fmt: skip
+    if results.get("flink") is not None:
+        targets += [
+            ("lakegate / Flink mini-cluster (records/s)", results["lakegate_flink_ratio"], "", None),
+            ("lakegate / Flink mini-cluster (records/CPU-s)", results["lakegate_flink_ratio_cpu"], "", None),
+            ("Flink records/s, job only (after planning and submission)", results["flink_job_records_per_s"], "", None),
+        ]  # fmt: skip
     lines += ["| metric | value | target | met |", "|---|---:|---|---|"]
     for name, value, target, met in targets:
         shown = "n/a" if value is None else f"{value:,.0f}" if value >= 100 else f"{value:,.2f}"
         verdict = "" if met is None or value is None else "yes" if met else "**no**"
         lines.append(f"| {name} | {shown} | {target} | {verdict} |")
+    if (flink := results.get("flink")) is not None:
+        parity = flink.get("parity") or {}
+        lines += [
+            "",
+            f"Flink: the same pipeline compiled to Flink SQL, {flink['mode']} mode over the same bounded files, "
+            f"on a local mini-cluster with parallelism {flink['parallelism']} on this machine's "
+            f"{os.cpu_count()} cores; its sink is Flink's filesystem connector (JSON lines) in place of "
+            "Iceberg. Wall time includes compiling, the JVM start and submitting the job; CPU includes the "
+            f"JVM{'' if flink['cpu_includes_jvm'] else ' only if reaped (it was NOT here)'}; peak RSS is the "
+            "sampled sum of the process tree. Timings (s): "
+            + ", ".join(f"{k} {v}" for k, v in (flink.get("seconds") or {}).items())
+            + f". Rows {parity.get('flink_rows', 0):,} / DLQ {parity.get('flink_dlq', 0):,} on Flink, "
+            f"{parity.get('embedded_rows', 0):,} / {parity.get('embedded_dlq', 0):,} embedded: "
+            + ("equal" if parity.get("equal") else "DIFFERENT")
+            + ("" if "same_order_ids" not in parity else ", same order ids")
+            + ".",
+        ]
     return "\n".join(lines)
 
 
@@ -236,8 +316,25 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--no-check", action="store_true", help="skip comparing lakegate's rows with the baseline's"
     )
+    parser.add_argument(
+        "--skip-flink",
+        action="store_true",
+        help="skip the run on the Flink mini-cluster (needs `make flink`)",
+    )
+    parser.add_argument(
+        "--flink-mode", choices=("batch", "streaming"), default="batch",
+        help="Flink execution mode over the bounded files (default batch)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--flink-parallelism", type=int, default=2, help="parallelism of the Flink job (default 2)"
+    )
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
+    if not args.skip_flink:
+        from bench.flink import flink_python, missing_flink_message
+
+        if not flink_python().exists():  # fail before spending minutes on the other runs
+            sys.exit(missing_flink_message(flink_python()))
 
     n = args.records
     big = 5 * n
@@ -264,6 +361,10 @@ def main(argv: list[str] | None = None) -> None:
     large = None if args.skip_5m else run_lakegate(big, f"lakegate-{big}", args)
     if large is not None:
         runs[f"lakegate {big:,}"] = large
+    flink_run = None
+    if not args.skip_flink:
+        flink_run = run_flink(n, f"flink-{n}", args, lg)
+        runs[f"Flink {args.flink_mode} {n:,} (mini-cluster, p={args.flink_parallelism})"] = flink_run
     if args.partition_by:
         runs[f"lakegate {n:,} partitioned {args.partition_by}"] = run_lakegate(
             n, f"lakegate-{n}-partitioned", args, args.partition_by
@@ -296,6 +397,13 @@ def main(argv: list[str] | None = None) -> None:
         "peak_rss_mb_1m": lg.peak_rss_mb,
         "peak_rss_mb_5m": large.peak_rss_mb if large else None,
         "rss_ratio_5m_1m": _ratio(large.peak_rss_mb, lg.peak_rss_mb) if large else None,
+        "flink_records_per_s": round(flink_run.records_per_s, 1) if flink_run else None,
+        "flink_job_records_per_s": _flink_job_rate(flink_run),
+        "lakegate_flink_ratio": _ratio(lg.records_per_s, flink_run.records_per_s if flink_run else None),
+        "lakegate_flink_ratio_cpu": _ratio(
+            lg.records_per_cpu_s, flink_run.records_per_cpu_s if flink_run else None
+        ),
+        "flink": _flink_summary(flink_run, args),
         "targets": {
             "records_per_s": TARGET_RECORDS_PER_S,
             "ratio": TARGET_RATIO,
@@ -316,6 +424,27 @@ def main(argv: list[str] | None = None) -> None:
     print(f"\nwrote {args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output}")
     if check is not None and not check["ok"]:
         sys.exit("lakegate and the baseline wrote different rows (see above)")
+
+
+def _flink_job_rate(m: Measurement | None) -> float | None:
+    """Records per second of the Flink job alone (after planning and submission, until it finished)."""
+    run = m.report.get("seconds", {}).get("run") if m else None
+    return round(m.records / run, 1) if m and run else None
+
+
+def _flink_summary(m: Measurement | None, args: argparse.Namespace) -> dict[str, Any] | None:
+    if m is None:
+        return None
+    return {
+        "mode": args.flink_mode,
+        "parallelism": args.flink_parallelism,
+        "sink": "filesystem connector, JSON lines (stands in for the pipeline's Iceberg sink)",
+        "seconds": m.report.get("seconds"),
+        "parity": m.report.get("parity"),
+        "peak_rss_mb_tree_sampled": m.report.get("tree_peak_rss_mb"),
+        "peak_rss_mb_largest_process": m.report.get("peak_rss_mb_largest_process"),
+        "cpu_includes_jvm": bool(m.report.get("subreaper")),
+    }
 
 
 def _bytes_per_record(records: int) -> float:

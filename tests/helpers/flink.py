@@ -53,7 +53,7 @@ class MiniCluster:
         if not python.exists():
             pytest.fail(
                 f"no Python with apache-flink at {python}: run `make flink` (creates .venv-flink) "
-                "or set LAKEGATE_FLINK_PYTHON to a Python that has `pip install 'apache-flink>=2.0,<3'`",
+                "or set LAKEGATE_FLINK_PYTHON to a Python with `pip install 'apache-flink==2.2.1'` (the flink extra)",
                 pytrace=False,
             )
         self.process = subprocess.Popen(

@@ -18,6 +18,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import yaml
 
 from lakegate.cli.main import main
 
@@ -147,15 +148,34 @@ def test_production_job_sql_is_accepted_by_flink(tmp_path: Path) -> None:
     assert manifest["configuration"]["execution.checkpointing.mode"] == "EXACTLY_ONCE"
     assert manifest["configuration"]["execution.checkpointing.interval"] == "30000 ms"
     assert [(p["sink"], p["apply"]) for p in manifest["partitions"]] == [("lake", True), ("by_currency", False)]
+    assert "`__lg_stream`" in sql and "METADATA FROM 'partition' VIRTUAL" in sql
+    assert json.loads((job / "job" / "job.json").read_text())["table_configuration"] == {"table.local-time-zone": "UTC"}
     log = validate(job)
     assert "[lakegate] valid:" in log
     assert "INSERT statements validated" in log
+    assert "set table.local-time-zone = UTC" in log
+    # Kafka and JDBC tables are checked on stand-ins (their jars are not in PyFlink); not planned
+    assert "not planned: connectors not on the classpath here: iceberg, jdbc, kafka" in log
 
 
 def test_files_job_is_planned_by_flink(tmp_path: Path) -> None:
     (tmp_path / "data").mkdir()
     job = compile_job(tmp_path, LOCAL_FILES)
     log = validate(job)
+    assert "[lakegate] planned:" in log, log[-3000:]
+
+
+def test_salt_is_filled_by_the_job_never_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "data").mkdir()
+    salt = "s4lt-value-91c3"
+    monkeypatch.setenv("ORDERS_SALT", salt)
+    salted = LOCAL_FILES.replace("    sinks: [out]", "      - {type: hash, columns: [order_id], salt_env: ORDERS_SALT}\n    sinks: [out]")
+    job = compile_job(tmp_path, salted)
+    assert "'${secret:ORDERS_SALT}'" in (job / "job" / "pipeline.sql").read_text()
+    assert json.loads((job / "job" / "job.json").read_text())["secrets"] == ["ORDERS_SALT"]
+    grep = subprocess.run(["grep", "-rl", salt, str(job)], capture_output=True, text=True)
+    assert grep.returncode == 1 and not grep.stdout  # in no generated file
+    log = validate(job)  # the salt is in the environment: the job fills it in, Flink plans the job
     assert "[lakegate] planned:" in log, log[-3000:]
 
 
@@ -174,3 +194,45 @@ def test_package_writes_the_zip_layout(tmp_path: Path) -> None:
                      "lib/pyflink-dependencies.jar", "streaming_job.py"]  # fmt: skip
     assert properties[0]["PropertyMap"] == {"python": "streaming_job.py", "jarfile": "lib/pyflink-dependencies.jar"}
     assert (tmp_path / "dist" / "shop" / "pom.xml").is_file()  # the Maven project beside the zip
+
+
+EXAMPLES = {"quickstart": ["bids_lake", "large_bids", "users_lake", "orders_lake", "orders_duckdb"],
+            "kafka": ["bids_lake", "users_lake", "orders_lake"]}  # fmt: skip
+"""The sinks of each example the Flink job cannot write as they stand."""
+
+
+def flink_ready(example: str, tmp_path: Path) -> Path:
+    """The example with what docs/flink.md tells a user to change: a declared Iceberg catalog for the
+    zero-setup ``default`` one, and a Parquet export instead of the DuckDB table."""
+    spec = yaml.safe_load((REPO / "examples" / example / "pipeline.yaml").read_text())
+    spec.setdefault("catalogs", {})["default"] = {"type": "hadoop", "warehouse": "s3://bucket/warehouse"}
+    for name, sink in spec["sinks"].items():
+        if sink["type"] == "duckdb":
+            spec["sinks"][name] = {"type": "parquet", "path": f"s3://bucket/exports/{name}"}
+    return compile_job(tmp_path, yaml.safe_dump(spec, sort_keys=False))
+
+
+@pytest.mark.parametrize("example", sorted(EXAMPLES))
+def test_examples_name_every_sink_flink_cannot_write(
+    example: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("LAKEGATE_HASH_SALT", "s")
+    pipeline = REPO / "examples" / example / "pipeline.yaml"
+    assert main(["compile", str(pipeline), "--target", "flink", "--out", "/nonexistent/never-written"]) == 2
+    error = capsys.readouterr().err
+    assert f"{len(EXAMPLES[example])} sinks cannot be written by a Flink job" in error
+    for sink in EXAMPLES[example]:
+        assert f"sink {sink})" in error
+    assert "declare the catalog under `catalogs:`" in error
+    assert ("sink type 'duckdb' has no Flink connector" in error) == (example == "quickstart")
+
+
+@pytest.mark.parametrize("example", sorted(EXAMPLES))
+def test_examples_with_a_declared_catalog_are_accepted_by_flink(
+    example: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LAKEGATE_HASH_SALT", "s")
+    job = flink_ready(example, tmp_path)
+    assert "LAKEGATE_HASH_SALT" in json.loads((job / "job" / "job.json").read_text())["secrets"]
+    log = validate(job)
+    assert "[lakegate] valid:" in log and "INSERT statements validated" in log, log[-3000:]

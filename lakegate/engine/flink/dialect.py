@@ -11,6 +11,8 @@ from __future__ import annotations
 from sqlglot import exp, generator, tokens
 from sqlglot.dialects.dialect import Dialect
 
+from lakegate.engine.flink import secrets
+from lakegate.rules.privacy import SECRET_PREFIX
 from lakegate.schemas.types import LType
 
 _PRIMITIVES = {
@@ -72,8 +74,11 @@ class Flink(Dialect):
         }
 
         def placeholder_sql(self, expression: exp.Placeholder) -> str:
-            # Bound to a literal when the job is submitted (see FlinkStatements.bind).
-            return "${" + expression.name + "}"
+            # A rule's $secret_<VAR>: a literal the job fills in when it starts (lakegate.engine.flink.secrets).
+            name = expression.name
+            if not name.startswith(SECRET_PREFIX):
+                raise ValueError(f"placeholder ${name} has no Flink translation")
+            return "'" + secrets.placeholder(name.removeprefix(SECRET_PREFIX)) + "'"
 
         def array_sql(self, expression: exp.Array) -> str:
             return "ARRAY[" + self.expressions(expression, flat=True) + "]"

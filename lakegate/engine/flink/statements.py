@@ -8,7 +8,6 @@ the DLQ covering decode failures and rule failures, all executed together as one
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -20,6 +19,7 @@ from lakegate import records
 from lakegate.engine.flink.decode import decode_select
 from lakegate.engine.flink.dialect import flink_type, quote, to_sql, verbatim_type
 from lakegate.engine.flink.emit import FlinkEmitter
+from lakegate.engine.flink.secrets import fill
 from lakegate.engine.local.deadletter import DLQ_SCHEMA
 from lakegate.plan.compiler import meta_column
 from lakegate.plan.model import Plan, SinkPlan, SourcePlan, TransformPlan
@@ -71,21 +71,14 @@ class FlinkStatements:
     config: dict[str, str] = field(default_factory=lambda: dict(SESSION_CONFIG))
     """Table configuration the job must run with (``SET`` these before the DDL)."""
     secrets: list[str] = field(default_factory=list)
-    """Environment variables the statements read (``${secret_VAR}`` placeholders): see :meth:`bind`."""
+    """Secrets the rules read (``'${secret:VAR}'`` literals, from environment variable ``VAR``; the
+    table factories record their own): see :mod:`lakegate.engine.flink.secrets` and :meth:`bind`."""
 
     def bind(self, env: Mapping[str, str]) -> FlinkStatements:
-        """The statements with each ``${secret_VAR}`` replaced by the quoted value of ``env[VAR]``
-        (at submit time, so secrets never appear in compiled SQL)."""
-
-        def value(m: re.Match[str]) -> str:
-            return "'" + env[m.group(1)].replace("'", "''") + "'"
-
-        pattern = re.compile(r"\$\{secret_([A-Za-z_][A-Za-z0-9_]*)\}")
+        """The statements with every secret placeholder filled from ``env`` (at submit time, as the
+        generated job does when it starts, so secrets never appear in compiled SQL)."""
         return FlinkStatements(
-            [pattern.sub(value, s) for s in self.ddl],
-            [pattern.sub(value, s) for s in self.inserts],
-            dict(self.config),
-            [],
+            [fill(s, env) for s in self.ddl], [fill(s, env) for s in self.inserts], dict(self.config), []
         )
 
     def script(self) -> str:
@@ -101,7 +94,8 @@ def dlq_columns() -> list[FlinkColumn]:
     return [FlinkColumn(f.name, flink_type(from_arrow(f.type))) for f in DLQ_SCHEMA]
 
 
-def _metadata(source: SourcePlan) -> dict[str, FlinkColumn]:
+def source_metadata(source: SourcePlan) -> dict[str, FlinkColumn]:
+    """The metadata columns a source table must have: ``stream``, ``index`` and the source's own keys."""
     columns = {"stream": FlinkColumn(records.STREAM, "STRING"), "index": FlinkColumn(records.INDEX, "BIGINT")}
     for key in source.metadata_keys:
         arrow = source.metadata_types.get(key, pa.string())
@@ -124,7 +118,7 @@ def flink_statements(plan: Plan, tables: TableFactory) -> FlinkStatements:
     used = {t.source for t in plan.transforms.values()}
     for name in sorted(used):
         source = plan.sources[name]
-        metadata = _metadata(source)
+        metadata = source_metadata(source)
         ddl.append(_comment(f"source {name} ({source.config.type}): one row per raw JSON record")
                    + tables.source_table(source, f"src_{name}", PAYLOAD, metadata))  # fmt: skip
         passthrough = [c.name for c in metadata.values()]

@@ -84,8 +84,17 @@ def utc_offset(instant: exp.Expr, zone: str) -> exp.Expr:
 
 
 def micros_to_instant(micros: exp.Expr) -> exp.Expr:
-    """Microseconds since 1970-01-01 UTC → instant (DuckDB ``MAKE_TIMESTAMP`` then ``TIMEZONE('UTC')``)."""
-    return flink_call("TO_TIMESTAMP_LTZ", micros, lit(6))
+    """Microseconds since 1970-01-01 UTC → instant (DuckDB ``MAKE_TIMESTAMP`` then ``TIMEZONE('UTC')``).
+
+    Flink 2.2's ``TO_TIMESTAMP_LTZ(n, p)`` takes only p = 0 or 3 (2.3 added 6), so the whole seconds go
+    through ``TO_TIMESTAMP_LTZ(s, 0)`` and the microseconds are appended to its UTC wall-clock text."""
+    million = lit(1000000)
+    fraction = flink_call("MOD", exp.Add(this=flink_call("MOD", micros, million), expression=million.copy()), million.copy())
+    seconds = exp.Div(this=exp.Paren(this=exp.Sub(this=micros.copy(), expression=fraction.copy())), expression=million.copy())
+    whole = flink_call("TO_TIMESTAMP_LTZ", cast(seconds, LType("long")), lit(0))
+    digits = flink_call("LPAD", cast(fraction, LType("string")), lit(6), lit("0"))
+    text = exp.DPipe(this=exp.DPipe(this=_seconds_text(whole), expression=lit(".")), expression=digits)
+    return instant_of_utc(cast(text, NTZ))
 
 
 def epoch_seconds(wall: exp.Expr) -> exp.Expr:

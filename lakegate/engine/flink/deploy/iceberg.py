@@ -87,7 +87,11 @@ def iceberg_sink_ddl(
     """DDL of the sink's table in its catalog, plus a connector table named ``table`` when the emitter
     refers to the sink by another name than ``catalog.database.table``."""
     catalog, database, name = iceberg_location(sink, config)
-    spec = catalog_spec(catalog, catalogs)
+    try:
+        spec = catalog_spec(catalog, catalogs)
+    except CompileError as exc:
+        exc.context.setdefault("sink", sink)
+        raise
     terms = config.partition_terms()
     _check_columns(sink, terms, columns)
     described = ", ".join(config.partition_by) or "none"

@@ -5,7 +5,8 @@ The directory written (the layout of the users' earlier Managed Flink project)::
     streaming_job.py             entry point (a copy of :mod:`.runtime`; reads the files below)
     application_properties.json  Managed Flink run options (python, jarfile) and lakegate's groups
     job/pipeline.sql             every statement, formatted and commented, in execution order
-    job/job.json                 Flink settings, Iceberg partition specs, secret names
+    job/job.json                 table settings the SQL relies on (UTC session time zone), Flink
+                                 settings, Iceberg partition specs, secret names (never values)
     pom.xml, assembly/assembly.xml, src/main/java/.../HadoopUtils.java
                                  ``mvn package`` → target/pyflink-dependencies.jar and the zip
 """
@@ -22,7 +23,7 @@ from lakegate.engine.flink.deploy import runtime
 from lakegate.engine.flink.deploy.catalogs import catalog_spec, create_catalog
 from lakegate.engine.flink.deploy.maven import maven_files
 from lakegate.engine.flink.deploy.sqltext import comment
-from lakegate.engine.flink.deploy.tables import DeployTableFactory, unique
+from lakegate.engine.flink.deploy.tables import DeployTableFactory, check_sinks, unique
 from lakegate.engine.flink.deploy.versions import DEPENDENCY_JAR
 from lakegate.errors import CompileError
 from lakegate.plan.model import Plan
@@ -110,6 +111,7 @@ def build_flink_job(loaded: LoadedPipeline, plan: Plan) -> FlinkJob:
         from lakegate.engine.flink.statements import flink_statements
     except ImportError as exc:  # pragma: no cover - the emitter ships with lakegate
         raise CompileError(f"the Flink SQL emitter is not available: {exc}") from exc
+    check_sinks(plan)
     factory = DeployTableFactory(plan)
     statements = flink_statements(plan, factory)
     catalogs = [create_catalog(name, catalog_spec(name, plan.catalogs)) for name in factory.catalogs_used]
@@ -122,12 +124,13 @@ def build_flink_job(loaded: LoadedPipeline, plan: Plan) -> FlinkJob:
             ("INSERT statements: one statement set", statements.inserts),
         ],
     )
-    secrets = unique(factory.secrets)
+    secrets = unique(factory.secrets + statements.secrets)
     manifest = {
         "pipeline": plan.pipeline,
         "version": plan.version,
         "lakegate": __version__,
         "sql": SQL_FILE,
+        "table_configuration": statements.config,
         "configuration": flink_configuration(loaded.spec.settings.flink),
         "partitions": factory.partitions,
         "secrets": secrets,

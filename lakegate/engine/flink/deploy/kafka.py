@@ -11,7 +11,8 @@ of type PEM, ``AWS_MSK_IAM`` into the ``aws-msk-iam-auth`` login module and call
 from __future__ import annotations
 
 from lakegate.connectors.kafka.config import KafkaSecurity, KafkaSourceConfig
-from lakegate.engine.flink.deploy.sqltext import Option, secret, secret_name
+from lakegate.engine.flink.deploy.sqltext import Option, secret_name
+from lakegate.engine.flink.secrets import placeholder
 from lakegate.errors import CompileError
 
 MSK_IAM_LOGIN_MODULE = "software.amazon.msk.auth.iam.IAMLoginModule"
@@ -79,8 +80,8 @@ def security_options(owner: str, security: KafkaSecurity) -> list[Option]:
         options.append(Option("properties.sasl.mechanism", mechanism))
         jaas = f"{_LOGIN_MODULES[mechanism]} required"
         if security.username is not None:
-            user = secret(secret_name(owner, "sasl_username"), jaas=True)
-            password = secret(secret_name(owner, "sasl_password"), jaas=True)
+            user = placeholder(secret_name(owner, "sasl_username"), jaas=True)
+            password = placeholder(secret_name(owner, "sasl_password"), jaas=True)
             jaas += f' username="{user}" password="{password}"'
         note = (
             "set the token endpoint and callback handler through `properties`"
@@ -106,7 +107,7 @@ def security_options(owner: str, security: KafkaSecurity) -> list[Option]:
             Option("properties.ssl.keystore.location", security.ssl_certificate_location),
         ]
         if security.ssl_key_password is not None:
-            options.append(Option("properties.ssl.key.password", secret(secret_name(owner, "ssl_key_password"))))
+            options.append(Option("properties.ssl.key.password", placeholder(secret_name(owner, "ssl_key_password"))))
     return options
 
 

@@ -6,9 +6,10 @@ secrets). It needs only PyFlink and the Python standard library. It:
 
 1. reads the runtime properties: ``/etc/flink/application_properties.json`` on AWS Managed Flink,
    else ``--properties FILE``, else ``application_properties.json`` beside this file;
-2. creates a streaming TableEnvironment and sets checkpointing (interval, mode: exactly-once by
-   default), parallelism and further options from ``job.json``, overridden by the property group
-   ``lakegate.flink`` (on Managed Flink the service owns these: set them in the application);
+2. creates a streaming TableEnvironment, sets the table options the SQL relies on (``job.json``
+   ``table_configuration``: the UTC session time zone), then checkpointing (interval, mode:
+   exactly-once by default), parallelism and further options from ``job.json``, overridden by the
+   property group ``lakegate.flink`` (on Managed Flink the service owns these: set them in the application);
 3. fills in ``${secret:NAME}`` placeholders from the property group ``lakegate.secrets`` or the
    environment variable ``NAME`` (no secret is stored in the generated files);
 4. runs every DDL statement (catalogs, source, sink and DLQ tables, views), then checks and applies
@@ -32,6 +33,7 @@ import json
 import os
 import re
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -140,6 +142,13 @@ def fill_secrets(sql: str, lookup: dict[str, str]) -> str:
     return SECRET.sub(value, sql)
 
 
+def secret_values(names: list[str], groups: list[dict[str, Any]], environ: Mapping[str, str]) -> dict[str, str]:
+    """The value of each secret ``job.json`` lists: from the property group ``lakegate.secrets``, else
+    the environment variable of the same name (empty when neither has it)."""
+    given = property_group(groups, "lakegate.secrets")
+    return {name: given.get(name) or environ.get(name, "") for name in names}
+
+
 # -- Iceberg partition specs --------------------------------------------------------------------------
 
 
@@ -194,15 +203,20 @@ def ensure_partition_specs(t_env: Any, specs: list[dict[str, Any]]) -> None:
 # -- the job ------------------------------------------------------------------------------------------
 
 
+def set_options(t_env: Any, settings: dict[str, str]) -> None:
+    """Set ``settings`` on the job's table configuration, logging each."""
+    config = t_env.get_config()
+    for key, value in settings.items():
+        config.set(key, value)
+        log(f"set {key} = {value}")
+
+
 def configure(t_env: Any, settings: dict[str, str], managed: bool) -> None:
     """Set Flink options on the job (skipped on Managed Flink, which rejects most of them)."""
     if managed:
         log("on AWS Managed Flink: checkpointing and parallelism come from the application's configuration")
         return
-    config = t_env.get_config()
-    for key, value in settings.items():
-        config.set(key, value)
-        log(f"set {key} = {value}")
+    set_options(t_env, settings)
 
 
 def run_statement(run: Any, statement: str) -> None:
@@ -215,16 +229,52 @@ def run_statement(run: Any, statement: str) -> None:
         raise
 
 
-MISSING_CONNECTOR = re.compile(r"Could not find any factory for identifier '([^']+)'")
+MISSING_CONNECTOR = re.compile(r"Could not find any (?:format )?factory for identifier '([^']+)'")
 
 
-def validate_inserts(statement_set: Any, inserts: list[str], ddl: int) -> int:
+CREATE_TABLE = re.compile(r"^CREATE\s+(?:TEMPORARY\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(\S+)", re.IGNORECASE)
+METADATA_COLUMN = re.compile(r"\s+METADATA\s+FROM\s+'[^']*'\s+VIRTUAL", re.IGNORECASE)
+STAND_IN_OPTIONS = "WITH ('connector' = 'filesystem', 'path' = 'file:///nonexistent/lakegate-validate', 'format' = 'json')"
+
+
+def stand_in_table(statement: str) -> str:
+    """--validate: ``CREATE TABLE`` of a table whose connector (or format) is not on the classpath, as a table of the
+    same columns on the filesystem connector (metadata columns become physical ones, computed columns
+    and keys stay), so the views and INSERTs over it are still checked by Flink."""
+    body = strip_comments(statement)
+    head = body[: body.rfind("\nWITH (")] if "\nWITH (" in body else body
+    return METADATA_COLUMN.sub("", head) + "\n" + STAND_IN_OPTIONS
+
+
+def create_table_for_validation(t_env: Any, statement: str) -> str | None:
+    """--validate: run ``CREATE TABLE``, then read the table once (which needs its connector); a table
+    whose connector is missing is re-created as a :func:`stand_in_table`. Returns the missing connector."""
+    run_statement(t_env.execute_sql, statement)
+    name = CREATE_TABLE.match(strip_comments(statement))
+    if name is None or "'connector'" not in statement:
+        return None  # a table of a catalog (Iceberg: in memory here)
+    try:
+        t_env.sql_query(f"SELECT * FROM {name.group(1)}")
+        return None
+    except Exception as exc:
+        missing = MISSING_CONNECTOR.search(str(exc))
+        if missing is None:
+            log(f"statement failed: {statement.strip().splitlines()[0]}")
+            raise
+    t_env.execute_sql(f"DROP TEMPORARY TABLE IF EXISTS {name.group(1)}")
+    t_env.execute_sql(f"DROP TABLE IF EXISTS {name.group(1)}")
+    run_statement(t_env.execute_sql, stand_in_table(statement))
+    return missing.group(1)
+
+
+def validate_inserts(statement_set: Any, inserts: list[str], ddl: int, missing: list[str]) -> int:
     """--validate: check every INSERT against the tables, then plan the job when every connector is here.
 
     Flink validates an INSERT's SQL (names, types) before it looks up the connectors of its tables, so
     an INSERT that fails only for want of a connector (no jar on the classpath) has passed validation.
+    ``missing``: the connectors already replaced by stand-ins (:func:`create_table_for_validation`).
     """
-    missing: list[str] = []
+    missing = list(missing)
     for statement in inserts:
         try:
             statement_set.add_insert_sql(statement)
@@ -259,8 +309,7 @@ def main(argv: list[str] | None = None) -> int:
     with open(os.path.join(HERE, "job", "job.json"), encoding="utf-8") as f:
         job = json.load(f)
     groups, managed = load_properties(args.properties)
-    secrets = {name: os.environ.get(name, "") for name in job.get("secrets", [])}
-    secrets.update({k: v for k, v in property_group(groups, "lakegate.secrets").items() if v})
+    secrets = secret_values(job.get("secrets", []), groups, os.environ)
     with open(os.path.join(HERE, "job", job["sql"]), encoding="utf-8") as f:
         statements = split_statements(f.read())
     if args.dry_run:
@@ -273,20 +322,28 @@ def main(argv: list[str] | None = None) -> int:
     from pyflink.table import EnvironmentSettings, TableEnvironment
 
     t_env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
+    set_options(t_env, job.get("table_configuration", {}))  # what the SQL relies on: everywhere
     configure(t_env, {**job.get("configuration", {}), **property_group(groups, "lakegate.flink")}, managed)
     jar = args.jar or os.path.join(HERE, DEPENDENCY_JAR)
     if not managed and os.path.isfile(jar):
         t_env.get_config().set("pipeline.jars", "file://" + os.path.abspath(jar))
     log(f"pipeline {job['pipeline']}: {len(statements)} statements")
     inserts = [s for s in statements if is_insert(s)]
+    missing: list[str] = []
     for statement in statements:
-        if not is_insert(statement):
-            run_statement(t_env.execute_sql, (args.validate and in_memory_catalog(statement)) or statement)
+        if is_insert(statement):
+            continue
+        if not args.validate:
+            run_statement(t_env.execute_sql, statement)
+        elif CREATE_TABLE.match(strip_comments(statement)):
+            missing += filter(None, [create_table_for_validation(t_env, statement)])
+        else:
+            run_statement(t_env.execute_sql, in_memory_catalog(statement) or statement)
     if not args.validate:
         ensure_partition_specs(t_env, job.get("partitions", []))
     statement_set = t_env.create_statement_set()
     if args.validate:
-        return validate_inserts(statement_set, inserts, len(statements) - len(inserts))
+        return validate_inserts(statement_set, inserts, len(statements) - len(inserts), missing)
     for statement in inserts:
         run_statement(statement_set.add_insert_sql, statement)
     result = statement_set.execute()

@@ -23,10 +23,10 @@ from lakegate.engine.flink.deploy.sqltext import (
     Option,
     column_list,
     comment,
-    secret,
     secret_name,
     with_clause,
 )
+from lakegate.engine.flink.secrets import placeholder
 from lakegate.errors import CompileError
 
 
@@ -82,7 +82,7 @@ def postgres_sink_ddl(name: str, config: Any, table: str, columns: list[tuple[st
     ]
     if user:
         options.append(Option("username", user))
-    options.append(Option("password", secret(secret_name(name, "password")), "filled in at start"))
+    options.append(Option("password", placeholder(secret_name(name, "password")), "filled in at start"))
     options += [
         Option("sink.buffer-flush.max-rows", str(config.commit.every_records), "commit.every_records"),
         Option("sink.buffer-flush.interval", f"{config.commit.every_seconds:g} s", "commit.every_seconds"),

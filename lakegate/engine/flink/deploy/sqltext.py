@@ -1,16 +1,11 @@
-"""Small helpers to write readable Flink SQL: quoting, ``WITH`` clauses, comments, secret placeholders."""
+"""Small helpers to write readable Flink SQL: quoting, ``WITH`` clauses, comments, secret names
+(the placeholders themselves: :mod:`lakegate.engine.flink.secrets`)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-
-SECRET_PLACEHOLDER = "${secret:%s}"
-"""How a secret appears in generated SQL; the job replaces it at start (from its properties or the
-environment), so no password is ever written into a generated file."""
-JAAS_SECRET_PLACEHOLDER = "${jaas-secret:%s}"
-"""A secret inside a double-quoted JAAS value: the job also escapes ``"`` and ``\\`` in it."""
 
 _SECRET_NAME = re.compile(r"[^A-Z0-9]+")
 
@@ -33,12 +28,6 @@ def literal(value: str) -> str:
 def secret_name(*parts: str) -> str:
     """The name of a secret: ``LAKEGATE_`` + the parts upper-cased, e.g. ``LAKEGATE_ORDERS_SASL_PASSWORD``."""
     return "LAKEGATE_" + "_".join(_SECRET_NAME.sub("_", p.upper()).strip("_") for p in parts)
-
-
-def secret(name: str, *, jaas: bool = False) -> str:
-    """The placeholder of secret ``name`` (see :data:`SECRET_PLACEHOLDER`); ``jaas`` for a value inside
-    a double-quoted JAAS option."""
-    return (JAAS_SECRET_PLACEHOLDER if jaas else SECRET_PLACEHOLDER) % name
 
 
 @dataclass(frozen=True)

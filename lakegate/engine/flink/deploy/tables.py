@@ -16,6 +16,8 @@ from lakegate.connectors.iceberg.config import IcebergSinkConfig
 from lakegate.connectors.kafka.config import KafkaSourceConfig
 from lakegate.engine.flink.deploy.iceberg import iceberg_sink_ddl, partition_manifest
 from lakegate.engine.flink.deploy.kafka import kafka_source_options, secrets_of
+from lakegate.engine.flink.deploy.metadata import FILES as FILES_METADATA
+from lakegate.engine.flink.deploy.metadata import KAFKA as KAFKA_METADATA
 from lakegate.engine.flink.deploy.sinks import (
     file_sink_ddl,
     kafka_sink_ddl,
@@ -26,21 +28,16 @@ from lakegate.engine.flink.deploy.sqltext import (
     Option,
     column_list,
     comment,
-    literal,
     secret_name,
     with_clause,
 )
+from lakegate.engine.flink.dialect import flink_type
 from lakegate.errors import CompileError
 
 if TYPE_CHECKING:
     from lakegate.engine.flink.statements import FlinkColumn
     from lakegate.plan.model import Plan, SinkPlan, SourcePlan
 
-KAFKA_METADATA = {"topic": "topic", "partition": "partition", "offset": "offset", "timestamp": "timestamp",
-                  "headers": "headers"}  # fmt: skip
-"""lakegate metadata key → metadata key of Flink's Kafka connector (``key`` is a physical column)."""
-FILES_METADATA = {"file": "file.path"}
-"""lakegate metadata key → metadata key of Flink's filesystem connector."""
 DLQ_NAME = "dlq"
 
 
@@ -66,24 +63,23 @@ class DeployTableFactory:
         columns: list[tuple[str, str]] = [(payload_column, "STRING")]
         if isinstance(config, KafkaSourceConfig):
             options = kafka_source_options(source.name, config)
-            for key, column in metadata.items():
-                if key == "key":
-                    columns.append((column.name, column.type_sql))
-                    options += [
-                        Option("key.format", "raw", "the message key as text"),
-                        Option("key.fields", column.name),
-                        Option("value.fields-include", "EXCEPT_KEY"),
-                    ]
-                else:
-                    columns.append((column.name, self._metadata(source.name, key, column, KAFKA_METADATA)))
+            metadata = dict(metadata)
+            key = metadata.pop("key", None)  # a physical column, read with the raw key format
+            if key is not None:
+                columns.append((key.name, key.type_sql))
+                options += [
+                    Option("key.format", "raw", "the message key as text"),
+                    Option("key.fields", key.name),
+                    Option("value.fields-include", "EXCEPT_KEY"),
+                ]
+            columns += KAFKA_METADATA.columns(source.name, metadata)
             options += [Option("value.format", "raw", "each value is one JSON document, decoded by the rules")]
             self.secrets += secrets_of(source.name, config.security)
             what = "Kafka " + (f"topics {', '.join(config.topics)}" if config.topics else f"topics matching "
                                f"{config.topic_pattern}")  # fmt: skip
         elif isinstance(config, FilesSourceConfig):
             options = self._files_source_options(source.name, config)
-            for key, column in metadata.items():
-                columns.append((column.name, self._metadata(source.name, key, column, FILES_METADATA)))
+            columns += FILES_METADATA.columns(source.name, metadata)
             what = f"JSON-lines files under {options[1].value}"
         else:
             raise CompileError(
@@ -97,16 +93,6 @@ class DeployTableFactory:
             f"{payload_column} holds each record's raw JSON text"
         )
         return f"{head}\nCREATE TABLE {table} {column_list(columns)}\n{with_clause(options)}"
-
-    @staticmethod
-    def _metadata(source: str, key: str, column: FlinkColumn, mapping: dict[str, str]) -> str:
-        if key not in mapping:
-            raise CompileError(
-                f"metadata {key!r} is not available from this source on Flink",
-                hint=f"available: {', '.join(sorted(mapping))}",
-                source=source,
-            )
-        return f"{column.type_sql} METADATA FROM {literal(mapping[key])} VIRTUAL"
 
     def _files_source_options(self, name: str, config: FilesSourceConfig) -> list[Option]:
         if config.format == "json":
@@ -174,6 +160,32 @@ class DeployTableFactory:
             hint="on Flink, write to iceberg, postgres, parquet, jsonl or kafka sinks (run this sink type "
             "with `lakegate run`)",
             sink=name,
+        )
+
+
+def check_sinks(plan: Plan) -> None:
+    """Raise one :class:`CompileError` listing every sink (and the DLQ) the Flink job cannot write,
+    each with what to do, so that a user sees all of them at once rather than one per compile."""
+    from lakegate.engine.flink.statements import dlq_columns
+
+    probe = DeployTableFactory(plan)
+    problems: list[CompileError] = []
+    targets = [(name, sink.config, [(f.name, flink_type(f.type)) for f in sink.schema])
+               for name, sink in plan.sinks.items()]  # fmt: skip
+    targets.append((DLQ_NAME, plan.dlq, [(c.name, c.type_sql) for c in dlq_columns()]))
+    for name, config, columns in targets:
+        try:
+            probe._sink(name, config, f"sink_{name}", columns)
+        except CompileError as exc:
+            exc.context.setdefault("sink", name)
+            problems.append(exc)
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise CompileError(
+            f"{len(problems)} sinks cannot be written by a Flink job:\n"
+            + "\n".join(f"  - {str(p).replace(chr(10), chr(10) + '    ')}" for p in problems),
+            hint="change these sinks for the Flink target, or run the pipeline with `lakegate run`",
         )
 
 

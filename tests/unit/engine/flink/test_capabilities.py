@@ -3,12 +3,15 @@ naming the transform, the rule and the construct — at compile time, with no JV
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from lakegate.engine.flink import check_flink
-from lakegate.engine.flink.statements import FlinkStatements
+from lakegate.engine.flink.deploy import runtime
+from lakegate.engine.flink.filesystem import FilesystemTables
+from lakegate.engine.flink.statements import FlinkStatements, flink_statements
 from lakegate.errors import CompileError
 from tests.helpers.pipeline import compile_rules
 
@@ -52,7 +55,21 @@ def test_list_fields_other_than_strings_cannot_be_decoded() -> None:
 
 
 def test_secrets_are_bound_at_submit_time_only() -> None:
-    statements = FlinkStatements(["SELECT ${secret_SALT} || 'x'"], [], secrets=["SALT"])
-    bound = statements.bind({"SALT": "it's"})
+    statements = FlinkStatements(["SELECT '${secret:SALT}' || 'x'"], ["INSERT ... '${secret:PW}'"], secrets=["SALT"])
+    bound = statements.bind({"SALT": "it's", "PW": "p"})
     assert bound.ddl == ["SELECT 'it''s' || 'x'"]
-    assert "${secret_SALT}" in statements.ddl[0]
+    assert bound.inserts == ["INSERT ... 'p'"]
+    assert "${secret:SALT}" in statements.ddl[0]
+    with pytest.raises(KeyError, match="secrets not set: PW"):
+        statements.bind({"SALT": "s"})
+
+
+def test_a_hash_salt_is_a_secret_placeholder_the_job_fills(tmp_path: Path) -> None:
+    plan = compile_rules("s string", [{"type": "hash", "columns": ["s"], "salt_env": "MY_SALT"}], env={"MY_SALT": "pepper"})
+    statements = flink_statements(plan, FilesystemTables(tmp_path))
+    script = statements.script()
+    assert statements.secrets == ["MY_SALT"]
+    assert "SHA256('${secret:MY_SALT}' || `s`)" in script
+    assert "pepper" not in script
+    assert runtime.SECRET.findall(script) == [("secret", "MY_SALT")]  # the syntax the job fills in
+    assert "SHA256('pepper' || `s`)" in statements.bind({"MY_SALT": "pepper"}).script()

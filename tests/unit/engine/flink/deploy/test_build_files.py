@@ -133,3 +133,11 @@ def test_zip_with_a_bad_jar(tmp_path: Path) -> None:
     text.write_text("hello")
     with pytest.raises(PackageError, match="is not a jar"):
         write_zip(job(), tmp_path / "a.zip", text)
+
+
+def test_the_flink_extra_installs_the_deployed_flink() -> None:
+    """The mini-cluster of the parity tests (the ``flink`` extra) runs the Flink the job is built for."""
+    import tomllib
+
+    pyproject = tomllib.loads((DOCS.parents[1] / "pyproject.toml").read_text())
+    assert pyproject["project"]["optional-dependencies"]["flink"] == [f"apache-flink=={versions.FLINK_VERSION}"]

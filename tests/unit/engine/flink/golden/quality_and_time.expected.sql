@@ -411,9 +411,25 @@ WITH
           AND COALESCE(
             (
               NOT `ts` IS NULL
-              AND CAST(CAST(TO_TIMESTAMP_LTZ(CAST((
-                `ts`
-              ) * 1000 AS BIGINT), 6) AS TIMESTAMP(6)) AS TIMESTAMP_LTZ(6)) IS NULL
+              AND CAST(CAST(CAST(CAST(DATE_FORMAT(
+                TO_TIMESTAMP_LTZ(
+                  CAST((
+                    CAST((
+                      `ts`
+                    ) * 1000 AS BIGINT) - MOD(MOD(CAST((
+                      `ts`
+                    ) * 1000 AS BIGINT), 1000000) + 1000000, 1000000)
+                  ) / 1000000 AS BIGINT),
+                  0
+                ),
+                'yyyy-MM-dd HH:mm:ss'
+              ) || '.' || LPAD(
+                CAST(MOD(MOD(CAST((
+                  `ts`
+                ) * 1000 AS BIGINT), 1000000) + 1000000, 1000000) AS STRING),
+                6,
+                '0'
+              ) AS TIMESTAMP(6)) AS TIMESTAMP_LTZ(6)) AS TIMESTAMP(6)) AS TIMESTAMP_LTZ(6)) IS NULL
             ),
             FALSE
           )
@@ -432,9 +448,25 @@ WITH
     `ts` AS `ts`,
     `country` AS `country`,
     `device` AS `device`,
-    CAST(CAST(TO_TIMESTAMP_LTZ(CAST((
-      `ts`
-    ) * 1000 AS BIGINT), 6) AS TIMESTAMP(6)) AS TIMESTAMP_LTZ(6)) AS `event_time`,
+    CAST(CAST(CAST(CAST(DATE_FORMAT(
+      TO_TIMESTAMP_LTZ(
+        CAST((
+          CAST((
+            `ts`
+          ) * 1000 AS BIGINT) - MOD(MOD(CAST((
+            `ts`
+          ) * 1000 AS BIGINT), 1000000) + 1000000, 1000000)
+        ) / 1000000 AS BIGINT),
+        0
+      ),
+      'yyyy-MM-dd HH:mm:ss'
+    ) || '.' || LPAD(
+      CAST(MOD(MOD(CAST((
+        `ts`
+      ) * 1000 AS BIGINT), 1000000) + 1000000, 1000000) AS STRING),
+      6,
+      '0'
+    ) AS TIMESTAMP(6)) AS TIMESTAMP_LTZ(6)) AS TIMESTAMP(6)) AS TIMESTAMP_LTZ(6)) AS `event_time`,
     `__lg_stream`,
     `__lg_index`,
     `__lg_row`,
@@ -639,7 +671,7 @@ WITH
 `s10_hash_8` AS (
   SELECT
     `id` AS `id`,
-    SHA256(${secret_GOLDEN_SALT} || `email`) AS `email`,
+    SHA256('${secret:GOLDEN_SALT}' || `email`) AS `email`,
     `price` AS `price`,
     `ts` AS `ts`,
     `country` AS `country`,
