@@ -197,7 +197,7 @@ class KafkaSourceConfig(StrictModel):
         500,
         gt=0,
         description=(
-            "Maximum time (milliseconds) spent filling one chunk; in follow mode an idle source still "
+            "Maximum time (milliseconds) spent filling one chunk; an idle source still "
             "yields (an empty chunk) this often, so sinks commit on time."
         ),
     )

@@ -28,6 +28,10 @@ FAST_GROUP_JOIN = {"session.timeout.ms": "2000", "heartbeat.interval.ms": "500"}
 """Tansu completes a group join after half the session timeout (22 s with librdkafka's 45 s
 default), so tests against it use a short session. Kafka itself refuses sessions under its
 ``group.min.session.timeout.ms`` (6 s by default): an external broker gets 6 s."""
+EVENT_SCHEMA = {
+    "fields": [{"name": "id", "type": "long", "required": True}, {"name": "name", "type": "string"}]
+}
+"""A small schema the pipeline tests' events follow."""
 EXTERNAL_GROUP_JOIN = {"session.timeout.ms": "6000", "heartbeat.interval.ms": "1000"}
 
 

@@ -30,6 +30,15 @@ from tests.integration.conftest import query_one
 from tests.integration.kafka.conftest import KafkaFixture
 
 PARTITIONS = 3
+ORDER_SCHEMA = {
+    "fields": [
+        {"name": "order_id", "type": "long", "required": True},
+        {"name": "user_id", "type": "long"},
+        {"name": "amount", "type": "double"},
+        {"name": "status", "type": "string"},
+    ]
+}
+"""The schema of the orders :class:`Orders` produces (valid ones)."""
 MALFORMED_EVERY = 8_000
 """One malformed message is produced after every this many valid ones."""
 
@@ -110,16 +119,7 @@ class CrashPipeline:
         ``<pg_schema>.dlq`` instead of the JSON-lines folder (which belongs to one process)."""
         spec = {
             "pipeline": "kafka_crash",
-            "schemas": {
-                "order": {
-                    "fields": [
-                        {"name": "order_id", "type": "long", "required": True},
-                        {"name": "user_id", "type": "long"},
-                        {"name": "amount", "type": "double"},
-                        {"name": "status", "type": "string"},
-                    ]
-                }
-            },
+            "schemas": {"order": ORDER_SCHEMA},
             "sources": {
                 "orders": {
                     "type": "kafka",

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from tests.integration.conftest import lakegate, query_one
-from tests.integration.kafka.conftest import KafkaFixture
+from tests.integration.kafka.conftest import EVENT_SCHEMA, KafkaFixture
 from tests.integration.kafka.test_kafka_source import BAD_UTF8, BASE_TS, MALFORMED, TOMBSTONE, N, sample
 
 pytestmark = pytest.mark.integration
@@ -19,14 +19,7 @@ pytestmark = pytest.mark.integration
 def write_pipeline(root: Path, kafka: KafkaFixture, topic: str) -> Path:
     spec = {
         "pipeline": "kafka_e2e",
-        "schemas": {
-            "event": {
-                "fields": [
-                    {"name": "id", "type": "long", "required": True},
-                    {"name": "name", "type": "string"},
-                ]
-            }
-        },
+        "schemas": {"event": EVENT_SCHEMA},
         "sources": {
             "events": {
                 "type": "kafka",

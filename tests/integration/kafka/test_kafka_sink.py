@@ -15,7 +15,7 @@ from confluent_kafka import Consumer, TopicPartition
 from lakegate.connectors.base import Delivery, RunContext
 from lakegate.errors import TerminalConnectorError
 from tests.integration.conftest import lakegate
-from tests.integration.kafka.conftest import KafkaFixture
+from tests.integration.kafka.conftest import EVENT_SCHEMA, KafkaFixture
 from tests.integration.kafka.sinkhelpers import committed_messages, make_sink, positions_topic, sink_config
 from tests.integration.kafka.test_kafka_source import BAD_UTF8, MALFORMED, TOMBSTONE, expected_payload, sample
 
@@ -126,14 +126,7 @@ def test_consumer_group_offsets_are_committed_in_the_transaction(kafka: KafkaFix
 def write_pipeline(root: Path, kafka: KafkaFixture, source: str, out: str, dlq: str) -> Path:
     spec: dict[str, Any] = {
         "pipeline": "kafka_to_kafka",
-        "schemas": {
-            "event": {
-                "fields": [
-                    {"name": "id", "type": "long", "required": True},
-                    {"name": "name", "type": "string"},
-                ]
-            }
-        },
+        "schemas": {"event": EVENT_SCHEMA},
         "sources": {
             "events": {
                 "type": "kafka",

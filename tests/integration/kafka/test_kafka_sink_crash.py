@@ -27,7 +27,7 @@ import yaml
 from confluent_kafka import Consumer, TopicPartition
 
 from tests.integration.kafka.conftest import KafkaFixture
-from tests.integration.kafka.crash import PARTITIONS, produce_orders, wait_until
+from tests.integration.kafka.crash import ORDER_SCHEMA, PARTITIONS, produce_orders, wait_until
 from tests.integration.kafka.sinkhelpers import positions_topic, sink_config
 from tests.integration.kafka.txnread import read_transactions
 from tests.kafka_broker import bootstrap_from_env
@@ -44,16 +44,7 @@ RUN_TIMEOUT = 180.0
 def write_pipeline(root: Path, kafka: KafkaFixture, source: str, out: str) -> Path:
     spec: dict[str, Any] = {
         "pipeline": "kafka_sink_crash",
-        "schemas": {
-            "order": {
-                "fields": [
-                    {"name": "order_id", "type": "long", "required": True},
-                    {"name": "user_id", "type": "long"},
-                    {"name": "amount", "type": "double"},
-                    {"name": "status", "type": "string"},
-                ]
-            }
-        },
+        "schemas": {"order": ORDER_SCHEMA},
         "sources": {
             "orders": {
                 "type": "kafka",
