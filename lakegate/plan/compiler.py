@@ -19,7 +19,7 @@ from lakegate.connectors.sources import load_source_class
 from lakegate.errors import CompileError, LakegateError
 from lakegate.plan.emit import SqlEmitter
 from lakegate.plan.model import Plan, Segment, SinkPlan, SourcePlan, TransformPlan
-from lakegate.plan.steps import SQL_STEPS, Project, PythonCall, Route, Step, UserSelect
+from lakegate.plan.steps import SQL_STEPS, MarkDeadLetter, Project, PythonCall, Route, Step, UserSelect
 from lakegate.plan.typecheck import connect, infer_schema
 from lakegate.rules.base import LoweringContext
 from lakegate.rules.privacy import SECRET_PREFIX
@@ -151,6 +151,8 @@ def _compile_transform(
         )
         try:
             steps = rule.lower(ctx)
+            if ctx.evaluation_checks:  # records the rule's expressions would fail on
+                steps = [MarkDeadLetter(rule_name, checks=ctx.evaluation_checks), *steps]
             for step in steps:
                 if isinstance(step, PythonCall):
                     flush()

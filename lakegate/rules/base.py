@@ -20,10 +20,10 @@ from sqlglot import exp
 
 from lakegate import records
 from lakegate.connectors.config import StrictModel
-from lakegate.errors import CompileError
+from lakegate.errors import CompileError, LakegateError
 from lakegate.plan.emit import col, lit
-from lakegate.plan.steps import Project, Step
-from lakegate.rules import binding
+from lakegate.plan.steps import Check, Project, Step
+from lakegate.rules import binding, failures
 from lakegate.schemas.schema import Schema
 from lakegate.schemas.types import LType, from_arrow
 from lakegate.suggest import did_you_mean
@@ -78,6 +78,9 @@ class LoweringContext:
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     require_secrets: bool = True
     """False when only the plan's shape is needed (``lakegate query``): missing secrets are fine."""
+    evaluation_checks: list[Check] = field(default_factory=list)
+    """When the rule's expressions would fail on a record (:mod:`lakegate.rules.failures`); the
+    compiler dead-letters such records before the rule's steps."""
 
     # --- errors ---------------------------------------------------------------------------
 
@@ -162,7 +165,21 @@ class LoweringContext:
             raise self.error(f"{what} {text!r} must be an expression, not a statement")
         self.check_per_record(tree, what=f"{what} {text!r}")
         self.resolve_columns(tree)
-        return tree
+        return self.guard(tree)
+
+    def guard(self, tree: exp.Expr, *, when: exp.Expr | None = None) -> exp.Expr:
+        """``tree`` made unable to fail on a value; the records it would fail on are dead-lettered
+        (see :mod:`lakegate.rules.failures`). ``when``: the rows ``tree`` is evaluated on."""
+        guarded = failures.guard(tree, self._lakegate_type, when=when)
+        self.evaluation_checks.extend(guarded.checks)
+        return guarded.tree
+
+    def _lakegate_type(self, e: exp.Expr) -> LType | None:
+        arrow = self.expression_type(e)
+        try:
+            return None if pa.types.is_null(arrow) else from_arrow(arrow)
+        except LakegateError:
+            return None
 
     def resolve_columns(self, tree: exp.Expr) -> None:
         """Check every column ``tree`` reads exists, quote plain names and drop `input.` qualifiers."""

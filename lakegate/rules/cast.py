@@ -10,6 +10,7 @@ from sqlglot import exp
 from lakegate.plan.emit import col, lit
 from lakegate.plan.steps import Check, MarkDeadLetter, Step
 from lakegate.rules.base import LoweringContext, Rule
+from lakegate.rules.conversions import convert_text
 from lakegate.rules.options import TypeName
 from lakegate.schemas.types import LType, parse_type, to_duckdb
 
@@ -65,7 +66,8 @@ class Cast(Rule):
 
     @staticmethod
     def _convert(ctx: LoweringContext, name: str, t: LType) -> exp.Expr:
-        """``TRY_CAST``, except that a fraction never becomes a whole number by rounding."""
+        """``TRY_CAST``, except that a fraction never becomes a whole number by rounding, and text
+        converts as :mod:`lakegate.rules.conversions` defines."""
         source = ctx.type_of(name)
         if source.kind == "string" and t.is_nested:
             raise ctx.error(
@@ -73,10 +75,11 @@ class Cast(Rule):
                 hint="parse JSON text with a `parse_json` rule",
                 column=name,
             )
+        if source.kind == "string":
+            return convert_text(col(name), t)
         converted = try_cast(col(name), t)
-        if t.is_integer and source.kind in ("float", "double", "decimal", "string"):
-            number = col(name) if source.kind != "string" else try_cast(col(name), LType("double"))
-            converted = exp.Case().when(exp.EQ(this=converted, expression=number), converted.copy())
+        if t.is_integer and source.kind in ("float", "double", "decimal"):
+            converted = exp.Case().when(exp.EQ(this=converted, expression=col(name)), converted.copy())
         return converted
 
 

@@ -119,9 +119,12 @@ class Sql(Rule):
         where = tree.args.get("where")
         where_text = where.this.sql(dialect=DIALECT) if where is not None else ""
         ctx.resolve_columns(tree)
-        tree.set("expressions", self._outputs(ctx, tree.expressions))
+        outputs = self._outputs(ctx, tree.expressions)
         if where is not None:
             ctx.require_boolean(where.this, what=f"the WHERE clause {where_text!r}")
+            where.set("this", ctx.guard(where.this))
+        kept = where.this if where is not None else None
+        tree.set("expressions", [ctx.guard(e, when=kept) for e in outputs])
         return [UserSelect(ctx.rule, select=tree)]
 
     @staticmethod

@@ -13,6 +13,7 @@ engine (:func:`tests.helpers.pipeline.run_rules`) is the oracle for every case.
 from __future__ import annotations
 
 import json
+import math
 import os
 import struct
 import subprocess
@@ -109,6 +110,8 @@ def canonical(value: Any, t: LType) -> Any:
     if value is None:
         return None
     kind = t.kind
+    if kind in ("float", "double") and math.isnan(float(value)):
+        return "NaN"  # NaN equals nothing, not even NaN
     if kind == "float":
         return struct.unpack("f", struct.pack("f", float(value)))[0]
     if kind == "double":

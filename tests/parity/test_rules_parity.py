@@ -6,7 +6,7 @@ edge cases also have hand-checked expectations, so that both engines being wrong
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -29,7 +29,51 @@ TIMES = [
      "iso": "2024-06-01T23:59:59.1234567-05:30", "local": "2024-10-27 03:00:00", "text": "12/12/2012 12:12"},
 ]  # fmt: skip
 
+TEXTS = [
+    "0x10", "1e2", "1_000", " 12 ", "+5", "12.0", "12.5", "1.5e1", "\u0661\u0662", "0b11", ".5", "5.", "1e400",
+    "nan", "-0", "00012", "12 3", "", "\t7\n", "-inf", "Infinity", " NaN ", "2024-01-05", "2024/01/05",
+    "20240105", "2024-1-5", " 2024-01-05 ", "2024-01-05 10:00:00", "2024-01-05T10:00:00Z",
+    "2024-01-05 10:00:00+02", "2024-01-05 10:00:00 Europe/Paris", "epoch", "infinity", "-infinity", "true",
+    "T", "yes", " true ", "TRUE", "on", "1", "0", "2", "9223372036854775807", "9223372036854775808",
+    "2147483648", "-2147483648", "1e-20", "12345678901234567.0", "99999999.995", "0.005", "-0.005",
+    "\u00a012", "2024-02-30", "2024-01-05 24:00:00", "0001-01-01", None,
+]  # fmt: skip
+"""Texts on which DuckDB's own casts are lenient in ways lakegate does not follow (see rules/conversions)."""
+TARGETS = {"i": "int", "l": "long", "d": "double", "f": "float", "m": "decimal(10,2)", "dt": "date",
+           "b": "boolean", "ts": "timestamp"}  # fmt: skip
+SQL_TYPES = {"int": "INT", "long": "BIGINT", "timestamp": "TIMESTAMPTZ"}
+FAILING = [
+    {"k": 1, "s": "12", "a": 1, "b": 2, "x": 3, "y": 4, "d": 1.5},
+    {"k": 2, "s": "abc", "a": 1, "b": 1, "x": 1, "y": 2, "d": -2.0},
+    {"k": 3, "s": None, "a": 2147483647, "b": 1, "x": 1, "y": 1, "d": 0.0},
+    {"k": 4, "s": "1e2", "a": None, "b": -1, "x": None, "y": 5, "d": None},
+    {"k": 5, "s": " 7 ", "a": 7, "b": 0, "x": 10, "y": 0, "d": 2.5},
+    {"k": 6, "s": "12.5", "a": -7, "b": 2, "x": 1, "y": -1, "d": 1e308},
+    {"k": 7, "s": "99999999999", "a": 5, "b": -2, "x": 5000000000, "y": 1, "d": -0.0},
+    {"k": 8, "s": "3", "a": -2147483648, "b": 3, "x": 3037000500, "y": 3037000500, "d": 1.0},
+    {"k": 9, "s": "4", "a": 1, "b": 1, "x": 5000000000, "y": 1, "d": 1.0},
+]  # fmt: skip
+"""Records that make strict casts fail or integer arithmetic overflow (see rules/failures)."""
+
 CASES = [
+    Case("text_conversions", "k long, s string", [
+        {"type": "derive", "columns": {c: "s" for c in TARGETS}},
+        {"type": "cast", "columns": TARGETS, "on_error": "null"},
+        {"type": "derive", "columns": {
+            f"sql_{c}": f"TRY_CAST(s AS {SQL_TYPES.get(t, t.upper())})" for c, t in TARGETS.items()}},
+    ], [{"k": i, "s": s} for i, s in enumerate(TEXTS)]),
+    Case("expression_failures", "k long, s string, a int, b int, x long, y long, d double", [
+        {"type": "derive", "name": "guarded", "columns": {
+            "g": "CASE WHEN regexp_matches(s, '^ *[0-9]+ *$') THEN CAST(s AS INT) ELSE -1 END",
+            "c": "COALESCE(TRY_CAST(s AS INT), CAST(x AS INT))",
+            "q": "a % b", "idiv": "a // b", "div": "a / b", "dd": "d / 0"}},
+        {"type": "derive", "name": "strict_cast", "columns": {"n": "CAST(s AS INT)"}},
+        {"type": "derive", "name": "overflow", "columns": {"sm": "a + b", "pr": "x * y", "ng": "-a"}},
+        {"type": "filter", "name": "short_circuit", "expr": "s IS NULL OR s = 'abc' OR n > 0 AND CAST(x AS INT) > 0"},
+    ], FAILING),
+    Case("sql_rule_failures", "k long, s string, a int, b int, x long, y long, d double", [
+        {"type": "sql", "name": "q", "query": "SELECT k, CAST(x AS INT) AS xi, a * b AS ab FROM input WHERE k > 2"},
+    ], FAILING),
     Case("columns", "a long!, b string, c double, d boolean", [
         {"type": "rename", "columns": {"a": "id", "b": "name"}},
         {"type": "drop", "columns": ["c"]},
@@ -226,6 +270,21 @@ def test_hand_checked_edge_cases(results: list[CaseResult]) -> None:
     casts = {r["s"]: r for r in _rows(results, "casts")}
     assert casts[12]["n"] == Decimal("12.35") and casts[42]["n"] == Decimal("-12.35")  # half away from zero
     assert casts[12]["b_text"] == "true" and casts[12]["t_text"] == "2024-01-01 10:00:00.5+00"
+    texts = {r["s"]: r for r in _rows(results, "text_conversions")}
+    assert texts["0x10"]["i"] is None and texts["1_000"]["d"] is None and texts["epoch"]["dt"] is None
+    assert texts["1e2"]["i"] == 100 and texts["12.0"]["l"] == 12 and texts["12.5"]["i"] is None
+    assert texts["2024/01/05"]["dt"] is None and texts["2024-1-5"]["dt"] == date(2024, 1, 5)
+    assert texts["2024-01-05 10:00:00 Europe/Paris"]["ts"] is None and texts["infinity"]["ts"] is None
+    assert texts[" 12 "]["sql_i"] == 12 and texts["\t7\n"]["sql_d"] is None
+    failures = next(r for r in results if r.case.name == "expression_failures").embedded
+    assert sorted((d["rule"], d["error"]) for d in failures.dlq) == [
+        ("guarded", "cannot cast s to int: 99999999999"),  # the CASE branch is taken
+        ("overflow", "integer overflow in a + b"),
+        ("overflow", "integer overflow in x * y"),
+        ("short_circuit", "cannot cast x to int: 5000000000"),  # evaluated: the left side of AND is TRUE
+        ("strict_cast", "cannot cast s to int: 12.5"),
+        ("strict_cast", "cannot cast s to int: abc"),
+    ]
     doubles = [r["f_text"] for r in _rows(results, "doubles")]
     assert doubles[:6] == ["0.1", "1.0", "12345678.0", "1e+16", "1.5e-05", "0.0001"]
 

@@ -24,13 +24,11 @@ from lakegate.engine.flink.timefuncs import (
     wall_utc,
 )
 from lakegate.plan.emit import lit
+from lakegate.rules.conversions import DATE_TEXT, INTEGER_TEXT, NUMBER_TEXT, SPECIAL_DOUBLE_TEXT
 from lakegate.schemas.types import LType
 
 STRING = LType("string")
 DOUBLE = LType("double")
-_INTEGER_TEXT = r"^\s*[+-]?[0-9]+\s*$"
-_NUMBER_TEXT = r"^\s*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\s*$"
-_DATE_TEXT = r"^\s*[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}\s*$"
 _RANGES = {"int": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
 
 
@@ -72,8 +70,16 @@ def to_string(e: exp.Expr, source: LType) -> exp.Expr:
 
 def _integer(e: exp.Expr, source: LType, target: LType) -> exp.Expr:
     low, high = _RANGES[target.kind]
-    if source.kind == "string":
-        return _when(_matches(e, _INTEGER_TEXT), _try(_trim(e), target))
+    if source.kind == "string":  # as lakegate.rules.conversions defines
+        whole = _when(
+            exp.EQ(this=_try(_trim(e), DOUBLE), expression=flink_call("FLOOR", _try(_trim(e), DOUBLE))),
+            _integer(_try(_trim(e), DOUBLE), DOUBLE, target),
+        )
+        return (
+            exp.Case()
+            .when(_matches(e, INTEGER_TEXT), _try(_trim(e), target))
+            .when(_matches(e, NUMBER_TEXT), whole)
+        )
     if source.kind == "boolean":
         return exp.Case().when(e, lit(1)).when(exp.Not(this=e.copy()), lit(0))
     if source.kind in ("double", "float"):
@@ -107,16 +113,20 @@ def half_even(e: exp.Expr) -> exp.Expr:
 
 
 def _special_double(text: exp.Expr, target: LType) -> exp.Expr:
-    """``nan`` / ``inf`` / ``infinity`` texts (any case, optional sign) as DuckDB reads them."""
+    """``nan`` / ``inf`` / ``infinity`` texts (any case, optional sign) as DuckDB reads them.
+
+    The value is cast from Java's spelling chosen per row: a cast of a constant NaN or infinity to a
+    FLOAT would be folded by the planner, which cannot represent them (``Infinite or NaN``).
+    """
     word = exp.Lower(this=_trim(text))
-    case = exp.Case()
+    spelling = exp.Case()
     for spellings, value in (
         (("nan", "+nan", "-nan"), "NaN"),
         (("inf", "+inf", "infinity", "+infinity"), "Infinity"),
         (("-inf", "-infinity"), "-Infinity"),
     ):
-        case = case.when(exp.In(this=word.copy(), expressions=[lit(s) for s in spellings]), cast(lit(value), target))
-    return case
+        spelling = spelling.when(exp.In(this=word.copy(), expressions=[lit(s) for s in spellings]), lit(value))
+    return _try(spelling, target)
 
 
 def convert(e: exp.Expr, source: LType, target: LType) -> exp.Expr:
@@ -130,10 +140,10 @@ def convert(e: exp.Expr, source: LType, target: LType) -> exp.Expr:
         return _integer(e, source, target)
     if kind in ("double", "float", "decimal"):
         if source.kind == "string":
-            number = _when(_matches(e, _NUMBER_TEXT), _try(_trim(e), target))
+            number = exp.Case().when(_matches(e, NUMBER_TEXT), _try(_trim(e), target))
             if kind == "decimal":
                 return number
-            return exp.func("COALESCE", number, _special_double(e, target))
+            return number.when(_matches(e, SPECIAL_DOUBLE_TEXT), _special_double(e, target))
         if source.kind == "boolean":
             return exp.Case().when(e, cast(lit(1), target)).when(exp.Not(this=e.copy()), cast(lit(0), target))
         if source.is_numeric:
@@ -148,7 +158,7 @@ def convert(e: exp.Expr, source: LType, target: LType) -> exp.Expr:
             return exp.NEQ(this=e, expression=lit(0))
     if kind == "date":
         if source.kind == "string":
-            return _when(_matches(e, _DATE_TEXT), _try(_trim(e), target))
+            return _when(_matches(e, DATE_TEXT), _try(_trim(e), target))
         if source.kind == "timestamp":
             return cast(wall_utc(e), target)
         if source.kind == "timestamp_ntz":

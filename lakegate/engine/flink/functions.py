@@ -18,9 +18,9 @@ from lakegate import records
 from lakegate.engine.flink import casts, timefuncs
 from lakegate.engine.flink.dialect import flink_call, flink_data_type
 from lakegate.engine.flink.timefuncs import NTZ, TS, Unsupported
-from lakegate.errors import SchemaError
 from lakegate.plan.emit import lit
 from lakegate.rules import binding
+from lakegate.rules.conversions import TEXT_CONVERSION, cast_target
 from lakegate.rules.structure import PARSE_JSON
 from lakegate.rules.time import UTC_OFFSET
 from lakegate.schemas.schema import Schema
@@ -28,7 +28,7 @@ from lakegate.schemas.types import LType, from_arrow, parse_type
 
 SAME_MEANING: tuple[type[exp.Expr], ...] = (
     exp.Paren, exp.And, exp.Or, exp.Not, exp.Is, exp.In, exp.EQ, exp.NEQ, exp.LT, exp.LTE, exp.GT,
-    exp.GTE, exp.Add, exp.Sub, exp.Mul, exp.Mod, exp.Neg, exp.Case, exp.If, exp.Coalesce, exp.Between,
+    exp.GTE, exp.Add, exp.Sub, exp.Mul, exp.Neg, exp.Case, exp.If, exp.Coalesce, exp.Between,
     exp.Like, exp.Literal, exp.Boolean, exp.Null, exp.Placeholder, exp.Identifier, exp.Alias, exp.Star,
     exp.Abs, exp.Ceil, exp.Floor, exp.Lower, exp.Upper, exp.Left, exp.Right, exp.Repeat, exp.Nullif,
     exp.Greatest, exp.Least, exp.Replace, exp.MD5, exp.Reverse, exp.Tuple, exp.DPipe, exp.Var,
@@ -46,7 +46,7 @@ class FlinkTranslator:
         self.schema = schema
         self.handlers: dict[type[exp.Expr], Callable[[exp.Expr], exp.Expr]] = {
             exp.Column: self._column, exp.Cast: self._cast, exp.TryCast: self._cast, exp.Div: self._div,
-            exp.IntDiv: self._int_div, exp.Length: self._length, exp.Concat: self._concat,
+            exp.IntDiv: self._int_div, exp.Mod: self._mod, exp.Length: self._length, exp.Concat: self._concat,
             exp.ConcatWs: self._concat_ws, exp.SHA2: self._sha2, exp.RegexpLike: self._regexp_like,
             exp.RegexpExtract: self._regexp_extract, exp.RegexpReplace: self._regexp_replace,
             exp.Split: self._split, exp.Substring: self._substring, exp.Pad: self._pad, exp.Trim: self._trim,
@@ -63,6 +63,9 @@ class FlinkTranslator:
         if UTC_OFFSET in node.meta:
             meaning = node.meta[UTC_OFFSET]
             return timefuncs.utc_offset(self.translate(meaning["instant"]), meaning["zone"])
+        if TEXT_CONVERSION in node.meta:
+            meaning = node.meta[TEXT_CONVERSION]
+            return casts.convert(self.translate(meaning["text"]), casts.STRING, meaning["target"])
         if PARSE_JSON in node.meta:  # DuckDB's JSON functions: translate what the rule means instead
             return self._parse_json(node.meta[PARSE_JSON])
         for kind in type(node).__mro__:
@@ -83,13 +86,8 @@ class FlinkTranslator:
             return self.schema.field(node.name).type
         if isinstance(node, exp.Column) and records.is_hidden(node.name):  # add_metadata's sources
             return LType("long") if node.name in (records.INDEX, records.ROW) else LType("string")
-        if isinstance(node, exp.Cast | exp.TryCast):
-            if node.to.this == exp.DataType.Type.TIMESTAMP:  # DuckDB's TIMESTAMP is a wall-clock time
-                return NTZ
-            try:
-                return parse_type(node.to.sql(dialect="duckdb").replace("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"))
-            except SchemaError:
-                pass  # e.g. HUGEINT: ask the binder
+        if isinstance(node, exp.Cast) and (target := cast_target(node)) is not None:
+            return target  # else (e.g. HUGEINT) ask the binder
         bindable = node.copy().transform(lambda n: lit("") if isinstance(n, exp.Placeholder) else n)
         arrow = binding.expression_type(bindable, self.schema, rule="")
         if pa.types.is_null(arrow):
@@ -147,16 +145,25 @@ class FlinkTranslator:
     def _div(self, node: exp.Expr) -> exp.Expr:
         left, right = self.type_of(node.this), self.type_of(node.expression)
         out = self.copy(node)
-        if left.is_integer and right.is_integer:  # DuckDB's `/` is not integer division
+        if not {left.kind, right.kind} & {"double", "float"}:  # DuckDB's `/` is a double division
             out.set("this", timefuncs.cast(out.this, LType("double")))
         return out
 
+    def _divisor(self, node: exp.Expr) -> exp.Expr:
+        """The right operand, NULL where it is zero (DuckDB's `//` and `%` give NULL; Flink throws)."""
+        return exp.Nullif(this=self.translate(node.expression), expression=lit(0))
+
     def _int_div(self, node: exp.Expr) -> exp.Expr:
-        left, right = self.type_of(node.this), self.type_of(node.expression)
-        if not ((left.is_integer or left.kind == "decimal") and (right.is_integer or right.kind == "decimal")):
-            raise Unsupported("integer division `//` of non-integers has no Flink translation")
-        quotient = exp.Div(this=self.translate(node.this), expression=self.translate(node.expression))
+        whole = [t.is_integer or (t.kind == "decimal" and t.scale == 0) for t in map(self.type_of, (node.this, node.expression))]
+        if not all(whole):  # DuckDB's `//` of fractions is a plain division
+            raise Unsupported("`//` of non-integers has no Flink translation", hint="use `/` (a double division)")
+        quotient = exp.Div(this=self.translate(node.this), expression=self._divisor(node))
         return flink_call("TRUNCATE", quotient, lit(0))
+
+    def _mod(self, node: exp.Expr) -> exp.Expr:
+        if {self.type_of(node.this).kind, self.type_of(node.expression).kind} & {"double", "float"}:
+            raise Unsupported("`%` of a double has no Flink translation", hint="cast the operands to decimal first")
+        return exp.Mod(this=self.translate(node.this), expression=self._divisor(node))
 
     def _round(self, node: exp.Expr) -> exp.Expr:
         if self.type_of(node.this).kind not in ("double", "float"):

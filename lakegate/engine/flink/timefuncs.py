@@ -16,6 +16,7 @@ from sqlglot import exp
 
 from lakegate.engine.flink.dialect import flink_call, flink_data_type
 from lakegate.plan.emit import lit
+from lakegate.rules.conversions import TIMESTAMP_TEXT
 from lakegate.schemas.types import LType
 
 TS = LType("timestamp")
@@ -118,11 +119,7 @@ def wall_text(wall: exp.Expr) -> exp.Expr:
 
 # --- parsing ------------------------------------------------------------------------------
 
-_ISO = (
-    r"^\s*([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})"
-    r"(?:[T ]([0-9]{1,2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]+))?)?)?"
-    r"\s*(Z|[+-][0-9]{2}(?::?[0-9]{2})?)?\s*$"
-)
+_ISO = TIMESTAMP_TEXT
 """ISO-8601 as DuckDB casts it: date, optional time (``T`` or space), optional ``Z`` / ``±HH[[:]MM]``."""
 
 

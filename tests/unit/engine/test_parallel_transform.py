@@ -29,7 +29,8 @@ transforms:
       - {type: filter, expr: "id % 7 <> 0"}
       - type: validate
         checks: [{name: small, range: {column: id, max: 50000}}]
-      - {type: derive, column: n, expr: "CAST(code AS INTEGER)"}   # raises for 'x': bisected
+      - {type: derive, column: n, expr: "CAST(code AS INTEGER)"}   # 'x' is dead-lettered
+      - {type: derive, column: d, expr: "CASE WHEN id = 12 THEN error('boom') END"}   # raises: bisected
       - {type: route, expr: "id % 5 = 0", sink: fives}
     sinks: [out]
 sinks:
@@ -53,8 +54,8 @@ def test_parallel_halves_give_the_serial_result() -> None:
         parallel = executor.run(decoded.table)
     assert (parallel.records_out, parallel.filtered, parallel.dlq) == (serial.records_out, serial.filtered, serial.dlq)
     too_big = sum(1 for i in range(50_001, n) if i % 7)
-    # Both 'x' codes raise (id n-3 too: the filter and the cast are in one query, so a raising record
-    # is dead-lettered even if a rule before would have filtered it), and every id above 50000.
+    # The first 'x' cannot be cast (id n - 3 is filtered first), id 12 raises, and every id above
+    # 50000 is out of range.
     assert serial.dlq == 2 + too_big
     for sink in ("out", "fives"):
         assert parallel.outputs[sink].to_pylist() == serial.outputs[sink].to_pylist()

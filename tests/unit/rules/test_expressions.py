@@ -238,11 +238,12 @@ def test_one_record_through_derive_with_unicode() -> None:
 
 
 def test_a_runtime_error_dead_letters_only_the_rows_that_raise() -> None:
-    # A strict CAST raises in DuckDB for 'x' only; the batch is bisected to isolate that row.
-    records = [{"code": str(i)} for i in range(37)]
+    # strptime raises in DuckDB for 'x' only; the batch is bisected to isolate that row.
+    records = [{"code": str(i % 60)} for i in range(37)]
     records[5] = {"code": "x"}
     records[30] = {"code": "y"}
-    out = run_rules("code string", [{"type": "derive", "column": "n", "expr": "CAST(code AS INTEGER)"}], records)
+    rules = [{"type": "derive", "column": "n", "expr": "second(strptime(code, '%S'))"}]
+    out = run_rules("code string", rules, records)
     assert [r["n"] for r in out.rows] == [i for i in range(37) if i not in (5, 30)]
     assert [d["stage"] for d in out.dlq] == ["evaluate", "evaluate"]
-    assert all("evaluating rules failed" in d["error"] and "Conversion Error" in d["error"] for d in out.dlq)
+    assert all("evaluating rules failed" in d["error"] and "Invalid Input Error" in d["error"] for d in out.dlq)

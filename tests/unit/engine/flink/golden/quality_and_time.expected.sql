@@ -325,7 +325,7 @@ WITH
             (
               NOT `price` IS NULL
               AND CASE
-                WHEN REGEXP(`price`, '^\s*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\s*$')
+                WHEN REGEXP(`price`, '^ *[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)? *$')
                 THEN TRY_CAST(TRIM(`price`) AS DECIMAL(10, 2))
               END IS NULL
             ),
@@ -343,7 +343,7 @@ WITH
     `id` AS `id`,
     `email` AS `email`,
     CASE
-      WHEN REGEXP(`price`, '^\s*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\s*$')
+      WHEN REGEXP(`price`, '^ *[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)? *$')
       THEN TRY_CAST(TRIM(`price`) AS DECIMAL(10, 2))
     END AS `price`,
     `ts` AS `ts`,
