@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from lakegate.engine.flink.casemap import LOWER_DIFFERENCES, UPPER_DIFFERENCES
 from tests.helpers.flink import Case, CaseResult, MiniCluster, assert_parity, run_parity
 
 ENV = {"PARITY_SALT": "s3cret"}
@@ -55,7 +56,33 @@ FAILING = [
 ]  # fmt: skip
 """Records that make strict casts fail or integer arithmetic overflow (see rules/failures)."""
 
+CASED = sorted(
+    {chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF and chr(c).upper() + chr(c).lower() != 2 * chr(c)}
+    | set(UPPER_DIFFERENCES) | set(LOWER_DIFFERENCES)
+)
+"""Every character with a case mapping (Python's Unicode), and every one the Flink translation treats specially."""
+WORDS = ["a\U0001F600b", "straße", "İstanbul", "ΟΔΟΣ", "\u0391\u03a3 \u0391", "a.Σ", "e\u0301te", "\U0001F1FA\U0001F1F8!",
+         "\U0001F469\u200d\U0001F469\u200d\U0001F467x", "ﬁne", "\uff21\uff22\uff23", "σς", "", None]  # fmt: skip
+"""Text where code points, UTF-16 units and grapheme clusters differ, and context-dependent case mapping."""
+
 CASES = [
+    Case("case_mapping", "k long, s string", [
+        {"type": "derive", "columns": {"u": "upper(s)", "l": "lower(s)", "u2": "upper('x' || s || 'x')",
+                                        "l2": "lower('X' || s || 'X')", "rv": "reverse('a' || s || 'b')"}},
+    ], [{"k": i, "s": c} for i, c in enumerate(CASED + WORDS)]),
+    Case("unicode_strings", "k long, s string", [
+        {"type": "derive", "columns": {"u": "s", "l": "s", "m": "s", "m2": "s", "sub": "s",
+                                        "n": "length(s)", "lf": "left(s, 2)", "rt": "right(s, 2)", "rv": "reverse(s)",
+                                        "lp": "lpad(s, 8, '*')", "rp": "rpad(s, 3, '\U0001F600x')",
+                                        "ss": "substring(s, 2, 2)", "h": "sha256(s)", "md": "md5(s)"}},
+        {"type": "upper", "columns": ["u"]},
+        {"type": "lower", "columns": ["l"]},
+        {"type": "mask", "columns": ["m"], "keep_last": 2},
+        {"type": "mask", "columns": ["m2"], "keep_first": 1, "keep_last": 1},
+        {"type": "substring", "column": "sub", "start": 2, "length": 2, "into": "sub2"},
+        {"type": "regex_extract", "column": "s", "pattern": "^(.).", "group": 1, "into": "first"},
+        {"type": "validate", "checks": [{"name": "short", "length": {"column": "s", "max": 5}}]},
+    ], [{"k": i, "s": s} for i, s in enumerate(WORDS)]),
     Case("text_conversions", "k long, s string", [
         {"type": "derive", "columns": {c: "s" for c in TARGETS}},
         {"type": "cast", "columns": TARGETS, "on_error": "null"},

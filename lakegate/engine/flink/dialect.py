@@ -8,6 +8,8 @@ DuckDB-flavoured expressions into Flink functions with the same meaning is
 
 from __future__ import annotations
 
+import sys
+
 from sqlglot import exp, generator, tokens
 from sqlglot.dialects.dialect import Dialect
 
@@ -93,6 +95,15 @@ class Flink(Dialect):
             return self.sql(case)
 
 
+DEEP_EXPRESSIONS = 20_000
+"""Recursion limit while writing SQL: DuckDB's case mapping nests about 300 REPLACE calls (casemap)."""
+
+
 def to_sql(e: exp.Expr, *, pretty: bool = False) -> str:
     """The Flink SQL text of ``e`` (identifiers always quoted)."""
-    return e.sql(dialect=Flink, pretty=pretty, identify=True)
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, DEEP_EXPRESSIONS))
+    try:
+        return e.sql(dialect=Flink, pretty=pretty, identify=True)
+    finally:
+        sys.setrecursionlimit(limit)

@@ -15,7 +15,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from lakegate import records
-from lakegate.engine.flink import casts, timefuncs
+from lakegate.engine.flink import casemap, casts, timefuncs
 from lakegate.engine.flink.dialect import flink_call, flink_data_type
 from lakegate.engine.flink.timefuncs import NTZ, TS, Unsupported
 from lakegate.plan.emit import lit
@@ -30,8 +30,8 @@ SAME_MEANING: tuple[type[exp.Expr], ...] = (
     exp.Paren, exp.And, exp.Or, exp.Not, exp.Is, exp.In, exp.EQ, exp.NEQ, exp.LT, exp.LTE, exp.GT,
     exp.GTE, exp.Add, exp.Sub, exp.Mul, exp.Neg, exp.Case, exp.If, exp.Coalesce, exp.Between,
     exp.Like, exp.Literal, exp.Boolean, exp.Null, exp.Placeholder, exp.Identifier, exp.Alias, exp.Star,
-    exp.Abs, exp.Ceil, exp.Floor, exp.Lower, exp.Upper, exp.Left, exp.Right, exp.Repeat, exp.Nullif,
-    exp.Greatest, exp.Least, exp.Replace, exp.MD5, exp.Reverse, exp.Tuple, exp.DPipe, exp.Var,
+    exp.Abs, exp.Ceil, exp.Floor, exp.Left, exp.Right, exp.Repeat, exp.Nullif,
+    exp.Greatest, exp.Least, exp.Replace, exp.MD5, exp.Tuple, exp.DPipe, exp.Var,
     exp.TableAlias, exp.Table, exp.From, exp.Select,
 )  # fmt: skip
 """Nodes whose Flink spelling and meaning are DuckDB's (children are translated)."""
@@ -53,7 +53,8 @@ class FlinkTranslator:
             exp.Round: self._round, exp.StructExtract: self._struct_extract, exp.Try: self._try,
             exp.Anonymous: self._anonymous, exp.UnixToTime: self._unix_to_time,
             exp.TimeToStr: self._strftime, exp.TimeToUnix: self._epoch, exp.CurrentTimestamp: self._now,
-            exp.Dot: self._dot,
+            exp.Dot: self._dot, exp.Upper: self._upper, exp.Lower: self._lower,
+            exp.Reverse: self._reverse,
         }  # fmt: skip
 
     # --- entry points ---------------------------------------------------------------------
@@ -189,6 +190,12 @@ class FlinkTranslator:
         name = "CARDINALITY" if kind in ("list", "map") else "CHAR_LENGTH"
         return flink_call(name, self.translate(node.this))
 
+    def _upper(self, node: exp.Expr) -> exp.Expr:
+        return casemap.case_map(self.translate(node.this), upper=True)
+
+    def _lower(self, node: exp.Expr) -> exp.Expr:
+        return casemap.case_map(self.translate(node.this), upper=False)
+
     def _concat(self, node: exp.Expr) -> exp.Expr:
         # DuckDB's concat() skips NULLs; Flink's CONCAT is NULL when any argument is.
         return flink_call("CONCAT_WS", lit(""), *(self._text(a) for a in node.expressions))
@@ -215,10 +222,23 @@ class FlinkTranslator:
         return flink_call("SUBSTRING", *args)
 
     def _pad(self, node: exp.Expr) -> exp.Expr:
-        name = "LPAD" if node.args.get("is_left") else "RPAD"
+        """DuckDB's lpad/rpad, counting code points (Flink's LPAD/RPAD count UTF-16 units)."""
         fill = node.args.get("fill_pattern")
-        args = [self.translate(node.this), self.translate(node.expression)]
-        return flink_call(name, *args, self.translate(fill) if fill is not None else lit(" "))
+        if isinstance(fill, exp.Literal) and fill.is_string and not fill.name:
+            raise Unsupported("padding with '' has no Flink translation (DuckDB fails on it)")
+        text, width = self.translate(node.this), self.translate(node.expression)
+        filler = self.translate(fill) if fill is not None else lit(" ")
+        length = flink_call("CHAR_LENGTH", text.copy())
+        missing = exp.Sub(this=width.copy(), expression=length.copy())
+        padding = flink_call("SUBSTRING", flink_call("REPEAT", filler, width.copy()), lit(1), missing)
+        padded = flink_call("CONCAT", *((padding, text.copy()) if node.args.get("is_left") else (text.copy(), padding)))
+        cut = flink_call("SUBSTRING", text.copy(), lit(1), flink_call("GREATEST", width.copy(), lit(0)))
+        return exp.Case().when(exp.GTE(this=length, expression=width), cut).else_(padded)
+
+    def _reverse(self, node: exp.Expr) -> exp.Expr:
+        """DuckDB reverses grapheme clusters (a letter with its accents, a flag), Flink code points."""
+        clusters = flink_call("REGEXP_EXTRACT_ALL", self.translate(node.this), lit(r"(\X)"), lit(1))
+        return flink_call("ARRAY_JOIN", flink_call("ARRAY_REVERSE", clusters), lit(""))
 
     def _trim(self, node: exp.Expr) -> exp.Expr:
         if node.args.get("expression") is not None or node.args.get("position"):

@@ -257,7 +257,11 @@ WITH
 `s2_lower_2` AS (
   SELECT
     `id` AS `id`,
-    LOWER(`email`) AS `email`,
+    CASE
+      WHEN REGEXP(`email`, '[İΣⰯꟀꟐꟖꟘ𐕰𐕱𐕲𐕳𐕴𐕵𐕶𐕷𐕸𐕹𐕺𐕼𐕽𐕾𐕿𐖀𐖁𐖂𐖃𐖄𐖅𐖆𐖇𐖈𐖉𐖊𐖌𐖍𐖎𐖏𐖐𐖑𐖒𐖔𐖕]')
+      THEN REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(LOWER(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(`email`, 'İ', '﷐﷐'), 'Σ', '﷐﷑'), 'Ⱟ', '﷐﷒'), 'Ꟁ', '﷐﷓'), 'Ꟑ', '﷐﷔'), 'Ꟗ', '﷐﷕'), 'Ꟙ', '﷐﷖'), '𐕰', '﷐﷗'), '𐕱', '﷐﷘'), '𐕲', '﷐﷙'), '𐕳', '﷐﷚'), '𐕴', '﷐﷛'), '𐕵', '﷐﷜'), '𐕶', '﷐﷝'), '𐕷', '﷐﷞'), '𐕸', '﷐﷟'), '𐕹', '﷐﷠'), '𐕺', '﷐﷡'), '𐕼', '﷐﷢'), '𐕽', '﷐﷣'), '𐕾', '﷐﷤'), '𐕿', '﷐﷥'), '𐖀', '﷐﷦'), '𐖁', '﷐﷧'), '𐖂', '﷐﷨'), '𐖃', '﷐﷩'), '𐖄', '﷐﷪'), '𐖅', '﷐﷫'), '𐖆', '﷐﷬'), '𐖇', '﷐﷭'), '𐖈', '﷐﷮'), '𐖉', '﷐﷯'), '𐖊', '﷑﷐'), '𐖌', '﷑﷑'), '𐖍', '﷑﷒'), '𐖎', '﷑﷓'), '𐖏', '﷑﷔'), '𐖐', '﷑﷕'), '𐖑', '﷑﷖'), '𐖒', '﷑﷗'), '𐖔', '﷑﷘'), '𐖕', '﷑﷙')), '﷐﷐', 'i'), '﷐﷑', 'σ'), '﷐﷒', 'ⱟ'), '﷐﷓', 'ꟁ'), '﷐﷔', 'ꟑ'), '﷐﷕', 'ꟗ'), '﷐﷖', 'ꟙ'), '﷐﷗', '𐖗'), '﷐﷘', '𐖘'), '﷐﷙', '𐖙'), '﷐﷚', '𐖚'), '﷐﷛', '𐖛'), '﷐﷜', '𐖜'), '﷐﷝', '𐖝'), '﷐﷞', '𐖞'), '﷐﷟', '𐖟'), '﷐﷠', '𐖠'), '﷐﷡', '𐖡'), '﷐﷢', '𐖣'), '﷐﷣', '𐖤'), '﷐﷤', '𐖥'), '﷐﷥', '𐖦'), '﷐﷦', '𐖧'), '﷐﷧', '𐖨'), '﷐﷨', '𐖩'), '﷐﷩', '𐖪'), '﷐﷪', '𐖫'), '﷐﷫', '𐖬'), '﷐﷬', '𐖭'), '﷐﷭', '𐖮'), '﷐﷮', '𐖯'), '﷐﷯', '𐖰'), '﷑﷐', '𐖱'), '﷑﷑', '𐖳'), '﷑﷒', '𐖴'), '﷑﷓', '𐖵'), '﷑﷔', '𐖶'), '﷑﷕', '𐖷'), '﷑﷖', '𐖸'), '﷑﷗', '𐖹'), '﷑﷘', '𐖻'), '﷑﷙', '𐖼')
+      ELSE LOWER(`email`)
+    END AS `email`,
     `price` AS `price`,
     `ts` AS `ts`,
     `country` AS `country`,
