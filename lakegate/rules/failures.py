@@ -5,7 +5,8 @@ a query. In rule expressions (``derive``, ``filter``, ``route``, ``validate`` ch
 rule) :func:`guard` rewrites each such node into a form that cannot fail, and returns a
 :class:`~lakegate.plan.steps.Check` per node saying when it *would* have failed; the compiler puts
 those checks in front of the rule, so the record goes to the DLQ (stage ``evaluate``, the rule's
-name, ``cannot cast <expression> to <type>: <value>`` or ``integer overflow in <expression>``).
+name, ``cannot cast <expression> to <type>: <value>``, ``integer overflow in <expression>`` or
+``decimal overflow in <expression>`` for a result beyond 38 digits).
 
 A node is only evaluated where the expression around it evaluates it: inside ``CASE``/``IF`` the
 branch must be taken, in ``COALESCE`` the arguments before it must be NULL, and the right side of
@@ -35,6 +36,9 @@ _INTEGER_RANGES = {"int": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
 _WIDER = {"int": "BIGINT", "long": "DECIMAL(38,0)"}
 """A type holding every result of +, -, * of two values of the key type."""
 
+EPOCH_SECONDS = (-62135596800, 253402300799)
+"""Epoch seconds of 0001-01-01 00:00:00 and 9999-12-31 23:59:59 UTC: the timestamps every engine holds."""
+
 TypeOf = Callable[[exp.Expr], LType | None]
 """The type of an expression over the rule's input (None if it has no lakegate type)."""
 
@@ -53,6 +57,17 @@ def _is_null(e: exp.Expr) -> exp.Expr:
 
 def _not_null(e: exp.Expr) -> exp.Expr:
     return exp.Not(this=_is_null(e))
+
+
+OVERFLOW_NULL = "lakegate.overflow_null"
+"""Meta key: a ``TRY(arithmetic)`` whose NULL means an overflow, for emitters whose planners assume
+arithmetic is NULL only when an operand is (Flink's folds ``(a * b) IS NULL`` into ``a IS NULL OR ...``)."""
+
+
+def _overflowed(arithmetic: exp.Expr) -> exp.Expr:
+    node = exp.func("TRY", arithmetic.copy())
+    node.meta[OVERFLOW_NULL] = True
+    return node
 
 
 def shown(e: exp.Expr) -> str:
@@ -137,7 +152,23 @@ class _Guard:
             return self._cast(node, safe, when)
         if isinstance(node, exp.Add | exp.Sub | exp.Mul | exp.Neg | exp.Abs):
             return self._arithmetic(node, safe, when)
+        if isinstance(node, exp.UnixToTime):
+            return self._epoch(node, safe, when)
         return safe
+
+    def _epoch(self, original: exp.Expr, safe: exp.Expr, when: list[exp.Expr]) -> exp.Expr:
+        """``to_timestamp``/``epoch_ms``/``make_timestamp``: years 1 to 9999 (DuckDB fails further out)."""
+        scale = safe.args.get("scale")
+        digits = int(scale.name) if isinstance(scale, exp.Literal) else 0
+        number = safe.this
+        low, high = (exp.Literal.number(f"{bound * 10**digits:.0f}") for bound in EPOCH_SECONDS)
+        in_range = exp.Between(this=number.copy(), low=low, high=high)
+        reason = exp.DPipe(
+            this=lit(f"{shown(original)} is outside the years 1 to 9999: "),
+            expression=exp.Cast(this=number.copy(), to=exp.DataType.build("VARCHAR")),
+        )
+        self.checks.append(Check(exp.and_(*when, _not_null(number), exp.Not(this=in_range)), STAGE, reason))
+        return exp.Case().when(in_range.copy(), safe)
 
     def _children(self, node: exp.Expr, when: list[exp.Expr]) -> exp.Expr:
         args: dict[str, object] = {}
@@ -196,6 +227,11 @@ class _Guard:
             return safe  # a constant: DuckDB folds it at compile time
         operands = [safe.this] if isinstance(safe, exp.Neg | exp.Abs) else [safe.this, safe.expression]
         result = self.type_of(safe)
+        if result is not None and result.kind == "decimal" and result.precision == 38:
+            # DuckDB fails beyond 38 digits, Flink gives NULL: NULL from operands that are set is the failure.
+            failed = [*when, *(_not_null(o) for o in operands), _is_null(_overflowed(safe))]
+            self.checks.append(Check(exp.and_(*failed), STAGE, lit(f"decimal overflow in {shown(original)}")))
+            return exp.func("TRY", safe)
         if result is None or result.kind not in _INTEGER_RANGES:
             return safe
         if not all((t := self.type_of(o)) is not None and t.is_integer for o in operands):

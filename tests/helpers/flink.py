@@ -19,7 +19,7 @@ import struct
 import subprocess
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from decimal import Decimal
+from decimal import Context, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -117,7 +117,7 @@ def canonical(value: Any, t: LType) -> Any:
     if kind == "double":
         return float(value)
     if kind == "decimal":
-        return Decimal(str(value)).quantize(Decimal(1).scaleb(-t.scale))
+        return Decimal(str(value)).quantize(Decimal(1).scaleb(-t.scale), context=Context(prec=80))
     if kind == "date":
         return value if isinstance(value, date) else date.fromisoformat(value)
     if kind == "timestamp":
@@ -150,7 +150,7 @@ def read_json_lines(folder: Path) -> list[dict[str, Any]]:
         return rows
     for path in sorted(folder.rglob("*")):
         if path.is_file() and not path.name.startswith("."):
-            rows.extend(json.loads(line) for line in path.read_text().splitlines() if line.strip())
+            rows.extend(json.loads(line, parse_float=Decimal) for line in path.read_text().splitlines() if line.strip())
     return rows
 
 

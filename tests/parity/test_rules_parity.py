@@ -98,6 +98,16 @@ CASES = [
         {"type": "derive", "name": "overflow", "columns": {"sm": "a + b", "pr": "x * y", "ng": "-a"}},
         {"type": "filter", "name": "short_circuit", "expr": "s IS NULL OR s = 'abc' OR n > 0 AND CAST(x AS INT) > 0"},
     ], FAILING),
+    Case("decimal_overflow", "k long, a decimal(38,0), b decimal(38,2)", [
+        {"type": "derive", "name": "m", "columns": {"p": "a * 10", "q": "a + a", "r": "b * 2", "s": "-a"}},
+    ], [{"k": 1, "a": "12345678901234567890123456789012345678", "b": "1.5"},
+        {"k": 2, "a": "1", "b": "123456789012345678901234567890123456.78"},
+        {"k": 3, "a": "99999999999999999999999999999999999999", "b": "2.25"}, {"k": 4}]),
+    Case("epoch_ranges", "k long, s long, ms long, us long", [
+        {"type": "derive", "name": "e", "columns": {"a": "to_timestamp(s)", "b": "epoch_ms(ms)", "c": "make_timestamp(us)"}},
+    ], [{"k": 1, "s": 0, "ms": 0, "us": 0}, {"k": 2, "s": 253402300799, "ms": 253402300799999, "us": -62135596800000000},
+        {"k": 3, "s": 253402300800}, {"k": 4, "ms": -62135596800001}, {"k": 5, "us": 9223372036854775807},
+        {"k": 6, "s": -9223372036854775807}, {"k": 7}]),
     Case("sql_rule_failures", "k long, s string, a int, b int, x long, y long, d double", [
         {"type": "sql", "name": "q", "query": "SELECT k, CAST(x AS INT) AS xi, a * b AS ab FROM input WHERE k > 2"},
     ], FAILING),

@@ -21,6 +21,7 @@ from lakegate.engine.flink.timefuncs import NTZ, TS, Unsupported
 from lakegate.plan.emit import lit
 from lakegate.rules import binding
 from lakegate.rules.conversions import TEXT_CONVERSION, cast_target
+from lakegate.rules.failures import OVERFLOW_NULL
 from lakegate.rules.structure import PARSE_JSON
 from lakegate.rules.time import UTC_OFFSET
 from lakegate.schemas.schema import Schema
@@ -178,7 +179,10 @@ class FlinkTranslator:
         return exp.Case().when(exp.LT(this=x, expression=lit(0)), down).else_(up)
 
     def _try(self, node: exp.Expr) -> exp.Expr:
-        return self.translate(node.this)
+        value = self.translate(node.this)
+        if OVERFLOW_NULL in node.meta:  # Flink's NULL of an overflow, hidden from the planner's folding
+            return exp.Nullif(this=flink_call("CONCAT_WS", lit(""), timefuncs.cast(value, LType("string"))), expression=lit(""))
+        return value
 
     def _now(self, node: exp.Expr) -> exp.Expr:
         return timefuncs.cast(exp.CurrentTimestamp(), TS)

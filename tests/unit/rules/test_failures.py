@@ -52,6 +52,24 @@ def test_integer_overflow_is_dead_lettered_instead_of_failing_the_batch() -> Non
     ]
 
 
+def test_an_epoch_outside_the_years_1_to_9999_is_dead_lettered() -> None:
+    records = [{"s": 0}, {"s": 253402300799}, {"s": 253402300800}, {"s": -62135596801}, {"s": None}]
+    rules = [{"type": "derive", "name": "t", "column": "at", "expr": "to_timestamp(s)"}]
+    out = run_rules("s long", rules, records)
+    assert [r["at"].year if r["at"] else None for r in out.rows] == [1970, 9999, None]
+    assert [d["error"] for d in out.dlq] == [
+        "TO_TIMESTAMP(s) is outside the years 1 to 9999: 253402300800",
+        "TO_TIMESTAMP(s) is outside the years 1 to 9999: -62135596801",
+    ]
+
+
+def test_a_decimal_result_beyond_38_digits_is_dead_lettered() -> None:
+    records = [{"a": "12345678901234567890123456789012345678"}, {"a": "5"}]
+    out = run_rules("a decimal(38,0)", [{"type": "derive", "name": "m", "column": "p", "expr": "a * 10"}], records)
+    assert [str(r["p"]) for r in out.rows] == ["50"]
+    assert _reasons(out) == [("evaluate", "m", "decimal overflow in a * 10")]
+
+
 @pytest.mark.parametrize(
     ("expr", "dead"),
     [
