@@ -328,7 +328,6 @@ def test_hand_checked_edge_cases(results: list[CaseResult]) -> None:
 
 def test_streaming_mode_gives_the_same_rows(flink: MiniCluster, tmp_path: Path) -> None:
     """Production runs in streaming mode: a few cases again, as a streaming job over bounded files."""
-    # Not `validate`: its range check on a timestamp makes Flink 2.3's streaming planner throw a
-    # NullPointerException (TimestampString), on 2.2.1 too (rechecked) — an open issue, see docs/flink.md.
-    streaming = [c for c in CASES if c.name in ("casts", "parse_times", "derive_filter_route")]
+    # `validate` (a range over a timestamp) once made the streaming planner throw (see decode._behind_barrier).
+    streaming = [c for c in CASES if c.name in ("casts", "parse_times", "derive_filter_route", "validate")]
     assert_parity(run_parity(flink, streaming, tmp_path, env=ENV, mode="streaming"))

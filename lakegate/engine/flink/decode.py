@@ -145,6 +145,19 @@ def default_value(value: Any, t: LType) -> exp.Expr:
     return exp.Cast(this=lit(value), to=flink_data_type(t))
 
 
+def _behind_barrier(payload: str, passthrough: list[str], source: str) -> exp.Select:
+    """The source's rows with the payload behind a non-deterministic projection (``CASE WHEN RAND() < 2``,
+    always true), so that no filter is pushed into the source's scan: with a filesystem source,
+    Flink 2.2's streaming planner throws a NullPointerException (``TimestampStringUtils``) while
+    converting a NULL TIMESTAMP_LTZ constant of a filter it tries to push (and a filter over decoded
+    JSON can never be evaluated by the source anyway)."""
+    barrier = exp.LT(this=exp.Anonymous(this="RAND", expressions=[]), expression=exp.Literal.number(2))
+    raw = exp.alias_(exp.Case().when(barrier, col(payload)), payload, quoted=True)
+    select = exp.Select(expressions=[raw, *(col(c) for c in passthrough)])
+    select.set("from_", exp.From(this=exp.to_table(source, quoted=True)))
+    return select
+
+
 def decode_select(schema: Schema, payload: str, passthrough: list[str], source: str) -> exp.Select:
     """``SELECT`` decoding column ``payload`` of table ``source`` into ``schema``'s columns, keeping
     ``payload`` and the ``passthrough`` columns, plus ``__lg_decode_error`` (NULL for a good record).
@@ -174,7 +187,7 @@ def decode_select(schema: Schema, payload: str, passthrough: list[str], source: 
         shown = flink_call("LEFT", v.text(), lit(200))
         reasons = reasons.when(d.invalid, exp.DPipe(this=lit(f"field {f.name}: expected {f.type}, got "), expression=shown))
     inner = exp.Select(expressions=extracted)
-    inner.set("from_", exp.From(this=exp.to_table(source, quoted=True)))
+    inner.set("from_", exp.From(this=exp.Subquery(this=_behind_barrier(payload, passthrough, source), alias=exp.TableAlias(this=exp.to_identifier("__raw", quoted=True)))))
     keep = [col(c) for c in [payload, *passthrough]]
     select = exp.Select(expressions=[*columns, *keep, exp.alias_(reasons, "__lg_decode_error", quoted=True)])
     select.set("from_", exp.From(this=exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("__fields", quoted=True)))))

@@ -204,7 +204,14 @@ FROM (
     JSON_VALUE(`payload`, '$.country') AS `__s4`,
     JSON_QUERY(`payload`, '$.device' WITH ARRAY WRAPPER) AS `__j5`,
     JSON_VALUE(`payload`, '$.device') AS `__s5`
-  FROM `src_events`
+  FROM (
+    SELECT
+      CASE WHEN RAND() < 2 THEN `payload` END AS `payload`,
+      `__lg_stream`,
+      `__lg_index`,
+      `__lg_meta_file`
+    FROM `src_events`
+  ) AS `__raw`
 ) AS `__fields`;
 
 -- transform clean: the decoded records of source events, with empty bookkeeping
