@@ -15,7 +15,9 @@ from lakegate.plan.emit import col, lit
 from lakegate.plan.steps import Step
 from lakegate.rules.base import LoweringContext, Rule, func
 from lakegate.rules.cast import ON_ERROR_DESCRIPTION, OnError, conversion_checks
+from lakegate.rules.conversions import convert_text
 from lakegate.rules.options import TimeZoneName, check_time_zone
+from lakegate.schemas.types import LType
 
 OFFSET_AFTER_TIME = r"\d\d:\d\d(:\d\d(\.\d*)?)?\s*[+\-A-Za-z]"
 """An ISO-8601 time of day followed by a zone designator."""
@@ -69,8 +71,8 @@ class ParseTimestamp(_TimeRule):
 
     def _epoch(self, source: exp.Expr, kind: str) -> exp.Expr:
         number: exp.Expr = source
-        if kind == "string":
-            number = exp.TryCast(this=source, to=exp.DataType.build("DOUBLE"))
+        if kind == "string":  # a number in text, as lakegate.rules.conversions defines it
+            number = convert_text(source, LType("double"))
         factor = EPOCH_UNITS[self.format]
         micros: exp.Expr
         if factor is None:  # nanoseconds → microseconds, rounding down (also before 1970)
@@ -87,10 +89,10 @@ class ParseTimestamp(_TimeRule):
 
     def _string(self, source: exp.Expr) -> exp.Expr:
         if self.format == "iso8601":
-            with_offset = exp.TryCast(this=source, to=exp.DataType.build("TIMESTAMPTZ"))
+            with_offset = convert_text(source, LType("timestamp"))
             if self.timezone == "UTC":
                 return with_offset
-            local = exp.TryCast(this=source, to=exp.DataType.build("TIMESTAMP"))
+            local = convert_text(source.copy(), LType("timestamp_ntz"))
             # Anything after the time of day (Z, +02, +02:00, -0530, UTC, Europe/Berlin) is an offset.
             has_offset = func("REGEXP_MATCHES", source.copy(), lit(OFFSET_AFTER_TIME))
             return exp.Case().when(has_offset, with_offset).else_(_in_zone(self.timezone, local))

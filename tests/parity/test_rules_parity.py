@@ -28,6 +28,9 @@ TIMES = [
      "iso": "not a time", "local": "2024-10-27 01:59:59", "text": "1/1/2000 0:00"},
     {"id": 5, "ms": 253402300799999, "s": "1e3", "us": 5, "ns": -1000,
      "iso": "2024-06-01T23:59:59.1234567-05:30", "local": "2024-10-27 03:00:00", "text": "12/12/2012 12:12"},
+    {"id": 6, "ms": 1, "s": "1_000", "us": 2, "ns": 3, "iso": "2024-01-05 10:00:00 Europe/Paris", "local": None,
+     "text": None},
+    {"id": 7, "ms": 2, "s": " 1e3 ", "us": 3, "ns": 4, "iso": "infinity", "local": None, "text": None},
 ]  # fmt: skip
 
 TEXTS = [
