@@ -95,4 +95,8 @@ def load_catalog(name: str, spec: CatalogSpec | None, context: RunContext) -> An
     except (OSError, ConnectionError) as exc:
         raise TransientConnectorError(f"cannot reach Iceberg catalog {name!r}: {exc}", catalog=name) from exc
     except Exception as exc:
+        if props.get("type") == "sql" and "already exists" in str(exc):
+            # Two processes created the catalog's own tables at once (pyiceberg checks, then creates):
+            # the other one won; loading again finds them.
+            raise TransientConnectorError(f"Iceberg catalog {name!r} was being created by another process", catalog=name) from exc
         raise TerminalConnectorError(f"cannot load Iceberg catalog {name!r}: {exc}", catalog=name) from exc
