@@ -118,6 +118,9 @@ def phases(records: int, pipeline: Path = PIPELINE) -> dict[str, Any]:
     _wrap(delivery.SinkWriter, "open", lambda w: f"open sink ({type(w.sink).__name__})")
     _wrap(delivery.SinkWriter, "commit", lambda w, p: f"commit ({type(w.sink).__name__})")
     _wrap(IcebergSink, "commit", "commit (IcebergSink): pyiceberg append")
+    if hasattr(IcebergSink, "_write_files"):  # data files are written by a background thread
+        _wrap(IcebergSink, "_write_files", "iceberg: data-file writes (background thread)")
+        _wrap(IcebergSink, "_collect", "iceberg: waiting for data-file writes")
     _wrap(JsonlSink, "write_file", "commit (JsonlSink): write DLQ file")
 
     started = time.perf_counter()
@@ -147,7 +150,7 @@ PHASES: list[tuple[str, list[str]]] = [
     ("dlq: build tables", []),
     ("deliver: skip_committed", []),
     ("deliver: conform", []),
-    ("deliver: write (IcebergSink)", []),
+    ("deliver: write (IcebergSink)", ["iceberg: waiting for data-file writes", "iceberg: data-file writes (background thread)"]),
     ("deliver: write (JsonlSink)", []),
     ("commit (IcebergSink)", ["commit (IcebergSink): pyiceberg append"]),
     ("commit (JsonlSink)", ["commit (JsonlSink): write DLQ file"]),

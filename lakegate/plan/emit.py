@@ -8,11 +8,12 @@ the embedded engine; a Flink SQL emitter is a sibling that overrides what differ
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from sqlglot import exp
 
 from lakegate import records
-from lakegate.plan.steps import Filter, MarkDeadLetter, Project, Route, Step, UserSelect
+from lakegate.plan.steps import Check, Filter, MarkDeadLetter, Project, Route, Step, UserSelect
 
 INPUT = "input"
 CHECK = "__lg_check"
@@ -79,6 +80,8 @@ class SqlEmitter:
     # --- one step -------------------------------------------------------------------------
 
     def step(self, step: Step, visible: list[str], source: str) -> tuple[exp.Select, list[str]]:
+        if self.dialect == "duckdb":  # not in a sibling emitter: it translates the steps' trees itself
+            step = _with_shortcuts(step)
         if isinstance(step, Project):
             outputs = [exp.alias_(e.copy(), ident(n)) for n, e in step.columns]
             return self._select(outputs, self._hidden(), source), [n for n, _ in step.columns]
@@ -183,6 +186,74 @@ class SqlEmitter:
             replace[records.FILTERED] = exp.or_(col(records.FILTERED), exp.paren(dropped))
         select.set("expressions", [*expressions, *self._hidden(**replace)])
         return select, outputs
+
+
+UTC_MICROS_SAFE = 1 << 62
+"""Microseconds since 1970 (about ±146,000 years) within which DuckDB's ``MAKE_TIMESTAMPTZ(µs)`` and
+``TIMEZONE('UTC', MAKE_TIMESTAMP(µs))`` give the same instant; nearer the ends of the BIGINT range
+the second fails (ICU overflows) while the first does not."""
+
+
+def duckdb_shortcuts(node: exp.Expr) -> exp.Expr:
+    """Cheaper DuckDB spellings of expressions the rules build, with exactly the same results.
+
+    - ``TIMEZONE('UTC', MAKE_TIMESTAMP(TRY_CAST((x) * f AS BIGINT)))`` (an epoch as a UTC instant,
+      from ``parse_timestamp``) goes through an ICU calendar per value; ``MAKE_TIMESTAMPTZ(µs)`` builds
+      the same instant directly (about a tenth of the benchmark's SQL time). It is used only where
+      ``x`` keeps the microseconds within :data:`UTC_MICROS_SAFE`; elsewhere (and for NULL, NaN) the
+      original expression runs, so that it fails where it failed. The guard reads only ``x`` (a column
+      or a TRY_CAST, which cannot fail) and the microseconds appear only inside the CASE's branches:
+      DuckDB's common-subexpression pass would otherwise compute them once, outside an enclosing
+      ``TRY``, and an overflow would escape it.
+    """
+    if not (
+        isinstance(node, exp.Anonymous)
+        and node.name.upper() == "TIMEZONE"
+        and len(node.expressions) == 2
+        and isinstance(node.expressions[0], exp.Literal)
+        and node.expressions[0].is_string
+        and node.expressions[0].this.upper() == "UTC"
+        and isinstance(node.expressions[1], exp.UnixToTime)
+        and str(node.expressions[1].args.get("scale", exp.null()).this) == "6"
+        and not any(node.expressions[1].args.get(k) for k in ("zone", "hours", "minutes", "format"))
+    ):
+        return node
+    micros = node.expressions[1].this
+    if not (isinstance(micros, exp.TryCast) and micros.to.is_type(exp.DataType.Type.BIGINT)):
+        return node
+    product = micros.this
+    if not (
+        isinstance(product, exp.Mul)
+        and isinstance(product.expression, exp.Literal)
+        and not product.expression.is_string
+        and product.expression.this.isdigit()
+        and int(product.expression.this) > 0
+    ):
+        return node
+    number = product.this.unnest() if isinstance(product.this, exp.Paren) else product.this
+    if not isinstance(number, (exp.Column, exp.TryCast)):
+        return node
+    bound = UTC_MICROS_SAFE // int(product.expression.this)
+    safe = exp.Between(this=number.copy(), low=lit(-bound), high=lit(bound))
+    direct = exp.Anonymous(this="MAKE_TIMESTAMPTZ", expressions=[micros.copy()])
+    return exp.Case().when(safe, direct).else_(node.copy())
+
+
+def _with_shortcuts(step: Step) -> Step:
+    """``step`` with :func:`duckdb_shortcuts` applied to (copies of) its expressions."""
+    if isinstance(step, Project):
+        return replace(step, columns=[(n, e.transform(duckdb_shortcuts)) for n, e in step.columns])
+    if isinstance(step, MarkDeadLetter):
+        checks = [
+            Check(c.failed_when.transform(duckdb_shortcuts), c.stage, c.reason.transform(duckdb_shortcuts))
+            for c in step.checks
+        ]
+        return replace(step, checks=checks)
+    if isinstance(step, Filter):
+        return replace(step, keep_when=step.keep_when.transform(duckdb_shortcuts))
+    if isinstance(step, Route):
+        return replace(step, when=step.when.transform(duckdb_shortcuts))
+    return step
 
 
 def _safe(name: str) -> str:

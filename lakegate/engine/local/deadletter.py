@@ -64,7 +64,7 @@ def dead_letters(
     def column(value: pa.Array | str | None, dtype: pa.DataType) -> pa.Array:
         if isinstance(value, pa.Array | pa.ChunkedArray):
             return pc.cast(value, dtype)
-        return pa.array([value] * n, dtype)
+        return pa.repeat(pa.scalar(value, dtype), n)
 
     return pa.table(
         [
@@ -77,7 +77,7 @@ def dead_letters(
             column(transform, pa.string()),
             pc.cast(pc.take(streams, rows), pa.string()),
             pc.cast(pc.take(indexes, rows), pa.int64()),
-            pa.array([now] * n, pa.timestamp("us", tz="UTC")),
+            pa.repeat(pa.scalar(now, pa.timestamp("us", tz="UTC")), n),
         ],
         schema=DLQ_SCHEMA,
     )

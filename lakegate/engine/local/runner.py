@@ -165,6 +165,7 @@ class PipelineRunner:
         positions = self._positions
         prefetch: Prefetcher[tuple[str, RawChunk], Decoded | None] | None = None
         pool: ThreadPoolExecutor | None = None
+        executors: dict[str, TransformExecutor] = {}
         try:
             for w in writers.values():
                 w.open()
@@ -205,6 +206,8 @@ class PipelineRunner:
                 prefetch.close()
             if pool is not None:
                 pool.shutdown()
+            for executor in executors.values():
+                executor.close()
             for source in self._sources.values():
                 source.close()
             for w in writers.values():

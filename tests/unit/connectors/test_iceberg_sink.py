@@ -260,7 +260,8 @@ def test_rows_are_written_as_data_files_before_the_commit_and_visible_only_after
     sink.open(SCHEMA)
     for start in (0, 5, 10):
         sink.write(rows(start, 5))
-    assert sink.pending_records == 15 and sink.buffered() is None  # all written out already
+    assert sink.pending_records == 15 and sink.buffered() is None  # all handed to the writer already
+    sink.wait_for_writes()  # data files are written in the background
     data_dir = Path(urlparse(context.state_dir.as_uri()).path) / "warehouse"
     staged = list(data_dir.glob("**/*.parquet"))
     assert staged, "data files are written before the commit"
@@ -279,3 +280,32 @@ def test_rows_are_written_as_data_files_before_the_commit_and_visible_only_after
     reloaded = again.table
     assert reloaded is not None and reloaded.scan().to_arrow().num_rows == 15
     again.close()
+
+
+def test_a_failed_background_write_keeps_its_rows_for_the_next_attempt(
+    context: RunContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import lakegate.connectors.iceberg.sink as sink_module
+    from lakegate.errors import TransientConnectorError
+
+    monkeypatch.setattr(sink_module, "STAGE_BYTES", 1)  # stage at every write
+    real = sink_module._dataframe_to_data_files
+    failures = [OSError("disk full")]
+
+    def flaky(**kwargs: Any) -> Any:
+        if failures:
+            raise failures.pop()
+        return real(**kwargs)
+
+    monkeypatch.setattr(sink_module, "_dataframe_to_data_files", flaky)
+    sink = make_sink(context)
+    sink.open(SCHEMA)
+    sink.write(rows(0, 5))  # handed to the writer thread, which fails
+    with pytest.raises(TransientConnectorError, match="disk full"):
+        sink.write(rows(5, 5))  # collects the failed write before handing over the next rows
+    assert sink.pending_records == 10  # nothing lost: the failed rows are buffered again
+    sink.commit({"src": {"s": {"next": 10}}})  # what the engine's retry does
+    table = sink.table
+    assert table is not None
+    assert sorted_rows(table.scan().to_arrow()) == sorted_rows(rows(0, 10))
+    sink.close()
