@@ -106,7 +106,12 @@ class Settings(StrictModel):
         description="Local state: the default Iceberg catalog and warehouse, file-sink commit logs and "
         "the default DLQ. Relative to the pipeline file.",
     )
-    threads: int = Field(2, gt=0, description="Threads DuckDB may use to evaluate rules.")
+    threads: int = Field(
+        2,
+        gt=0,
+        description="Threads DuckDB may use to evaluate rules (a large batch of a pure-SQL transform is "
+        "instead split into two halves evaluated on one thread each).",
+    )
     retry: RetryPolicy = Field(
         default_factory=RetryPolicy,
         description="Retries of transient sink failures (a database restarting, a network blip).",
