@@ -1,12 +1,13 @@
 """Values that make an expression fail become dead letters with a reason, on every engine.
 
-A strict ``CAST`` of a value that does not convert and integer arithmetic that overflows would stop
-a query. In rule expressions (``derive``, ``filter``, ``route``, ``validate`` checks, the ``sql``
+A strict ``CAST`` of a value that does not convert, integer arithmetic that overflows and padding
+with ``''`` would stop a query. In rule expressions (``derive``, ``filter``, ``route``, ``validate`` checks, the ``sql``
 rule) :func:`guard` rewrites each such node into a form that cannot fail, and returns a
 :class:`~lakegate.plan.steps.Check` per node saying when it *would* have failed; the compiler puts
 those checks in front of the rule, so the record goes to the DLQ (stage ``evaluate``, the rule's
-name, ``cannot cast <expression> to <type>: <value>``, ``integer overflow in <expression>`` or
-``decimal overflow in <expression>`` for a result beyond 38 digits).
+name, ``cannot cast <expression> to <type>: <value>``, ``integer overflow in <expression>``,
+``decimal overflow in <expression>`` for a result beyond 38 digits, or ``<lpad(...)> must add
+characters and its padding is ''``).
 
 A node is only evaluated where the expression around it evaluates it: inside ``CASE``/``IF`` the
 branch must be taken, in ``COALESCE`` the arguments before it must be NULL, and the right side of
@@ -154,7 +155,24 @@ class _Guard:
             return self._arithmetic(node, safe, when)
         if isinstance(node, exp.UnixToTime):
             return self._epoch(node, safe, when)
+        if isinstance(node, exp.Pad):
+            return self._pad(node, safe, when)
         return safe
+
+    def _pad(self, original: exp.Expr, safe: exp.Expr, when: list[exp.Expr]) -> exp.Expr:
+        """``lpad``/``rpad`` that must add characters and has only ``''`` to add them with (DuckDB
+        fails, Flink would pad nothing)."""
+        fill = safe.args.get("fill_pattern")
+        if fill is None or (isinstance(fill, exp.Literal) and fill.is_string and fill.name):
+            return safe
+        text, width = safe.this, safe.expression
+        cannot = exp.and_(
+            exp.EQ(this=fill.copy(), expression=lit("")),
+            exp.LT(this=exp.Length(this=text.copy()), expression=width.copy()),
+        )
+        reason = lit(f"{shown(original)} must add characters and its padding is ''")
+        self.checks.append(Check(exp.and_(*when, _is_true(cannot)), STAGE, reason))
+        return exp.Case().when(exp.Not(this=_is_true(cannot)), safe)
 
     def _epoch(self, original: exp.Expr, safe: exp.Expr, when: list[exp.Expr]) -> exp.Expr:
         """``to_timestamp``/``epoch_ms``/``make_timestamp``: years 1 to 9999 (DuckDB fails further out)."""

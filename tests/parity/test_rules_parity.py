@@ -114,6 +114,12 @@ CASES = [
     Case("sql_rule_failures", "k long, s string, a int, b int, x long, y long, d double", [
         {"type": "sql", "name": "q", "query": "SELECT k, CAST(x AS INT) AS xi, a * b AS ab FROM input WHERE k > 2"},
     ], FAILING),
+    Case("padding", "k long, s string, w int, f string", [
+        {"type": "derive", "name": "pad", "columns": {"l": "lpad(s, w, f)", "r": "rpad(s, w, f)", "e": "lpad(s, 2, '')"}},
+    ], [{"k": 1, "s": "abc", "w": 5, "f": "*"}, {"k": 2, "s": "abc", "w": 5, "f": ""}, {"k": 3, "s": "abc", "w": 2, "f": ""},
+        {"k": 4, "s": "\U0001F600b", "w": 2, "f": ""}, {"k": 5, "s": "abc", "w": -1, "f": ""}, {"k": 6, "s": "ab", "w": 4, "f": None},
+        {"k": 7, "s": None, "w": 4, "f": ""}, {"k": 8, "s": "ab", "w": 4, "f": "xyz"},
+        {"k": 9, "s": "a", "w": 1, "f": "*"}]),
     Case("columns", "a long!, b string, c double, d boolean", [
         {"type": "rename", "columns": {"a": "id", "b": "name"}},
         {"type": "drop", "columns": ["c"]},

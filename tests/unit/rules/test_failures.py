@@ -126,3 +126,22 @@ def test_a_cast_of_a_wall_clock_timestamp_keeps_its_type() -> None:
 )  # fmt: skip
 def test_which_casts_can_fail(source: str, target: str, can_fail: bool) -> None:
     assert cast_can_fail(parse_type(source), parse_type(target)) is can_fail
+
+
+def test_padding_that_must_add_characters_with_an_empty_fill_is_dead_lettered() -> None:
+    records = [
+        {"s": "abc", "w": 5, "f": "*"},
+        {"s": "abc", "w": 5, "f": ""},  # must add two characters: nothing to add them with
+        {"s": "abc", "w": 2, "f": ""},  # cuts: needs no padding
+        {"s": "abc", "w": 3, "f": ""},
+        {"s": "abc", "w": 5, "f": None},
+        {"s": None, "w": 5, "f": ""},
+    ]
+    rules = [{"type": "derive", "name": "pad", "columns": {"l": "lpad(s, w, f)", "r": "rpad(s, 4, '')"}}]
+    out = run_rules("s string, w int, f string", rules, records)
+    assert [(r["l"], r["r"]) for r in out.rows] == [(None, None)]
+    rpad, lpad = (f"{call} must add characters and its padding is ''" for call in ("RPAD(s, 4, '')", "LPAD(s, w, f)"))
+    assert [error for _, _, error in _reasons(out)] == [rpad, lpad, rpad, rpad, rpad]  # a record's first failure
+    out = run_rules("s string, w int, f string", [{"type": "derive", "name": "pad", "column": "l", "expr": "lpad(s, w, f)"}], records)
+    assert [r["l"] for r in out.rows] == ["**abc", "ab", "abc", None, None]
+    assert _reasons(out) == [("evaluate", "pad", lpad)]
