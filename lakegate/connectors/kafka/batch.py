@@ -7,13 +7,15 @@ null timestamps) is vectorised.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from lakegate.connectors.base import RawChunk
+from lakegate.connectors.kafka import jvm_utf8
+from lakegate.connectors.kafka.headers import headers_text
 from lakegate.records import Position
 
 TOMBSTONE = b"null"
@@ -22,31 +24,28 @@ TOMBSTONE = b"null"
 METADATA_KEYS = ("topic", "partition", "offset", "key", "timestamp", "headers")
 
 
-def utf8_text(values: list[bytes | None], *, null_as: bytes | None = None) -> pa.Array:
-    """``values`` as a string array; invalid UTF-8 is rendered with backslash escapes (so a payload
-    fails JSON decoding and reaches the DLQ readable), None stays null unless ``null_as`` is given."""
+def utf8_text(values: list[bytes | None], *, null_as: bytes | None = None, replace: bool = False) -> pa.Array:
+    """``values`` as a string array, None staying null unless ``null_as`` is given. Invalid UTF-8 is
+    rendered with backslash escapes (so a payload fails JSON decoding and reaches the DLQ readable),
+    or with ``replace`` as Java replaces it (the key: the text Flink's raw key format gives)."""
     raw = pa.array(values, pa.binary())
     if null_as is not None and raw.null_count:
         raw = pc.fill_null(raw, pa.scalar(null_as, pa.binary()))
     try:
         return raw.cast(pa.string())
     except pa.ArrowInvalid:
-        return pa.array(
-            [None if v is None else v.decode("utf-8", "backslashreplace") for v in raw.to_pylist()],
-            pa.string(),
-        )
+        decode: Callable[[bytes], str] = jvm_utf8.decode if replace else _backslashed
+        return pa.array([None if v is None else decode(v) for v in raw.to_pylist()], pa.string())
+
+
+def _backslashed(value: bytes) -> str:
+    return value.decode("utf-8", "backslashreplace")
 
 
 def headers_json(headers: list[list[tuple[str, bytes | None]] | None]) -> pa.Array:
-    """Each message's headers as a JSON object of name → UTF-8 text (null without headers; a
-    repeated name keeps its last value)."""
-    out: list[str | None] = [None] * len(headers)
-    for i, pairs in enumerate(headers):
-        if pairs:
-            out[i] = orjson.dumps(
-                {k: None if v is None else v.decode("utf-8", "backslashreplace") for k, v in pairs}
-            ).decode()
-    return pa.array(out, pa.string())
+    """Each message's headers as a JSON object text (null without headers), the same text as the
+    Flink job's: see :mod:`lakegate.connectors.kafka.headers`."""
+    return pa.array([headers_text(pairs) if pairs else None for pairs in headers], pa.string())
 
 
 def empty_chunk(position: Position) -> RawChunk:
@@ -94,7 +93,7 @@ def build_chunk(messages: list[Any], position: Position) -> RawChunk:
             "topic": topics.dictionary_encode(),
             "partition": partitions,
             "offset": offsets,
-            "key": utf8_text([m.key() for m in messages]),
+            "key": utf8_text([m.key() for m in messages], replace=True),
             "timestamp": timestamps,
             "headers": headers_json([m.headers() for m in messages]),
         },

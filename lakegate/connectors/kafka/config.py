@@ -145,7 +145,9 @@ class KafkaSourceConfig(StrictModel):
     up to ``batch_max_messages`` or ``batch_max_ms``; each value must be one JSON object (a value
     that is not, including a null tombstone, goes to the dead-letter queue). ``add_metadata`` can
     expose ``topic``, ``partition``, ``offset``, ``key`` (UTF-8 text), ``timestamp`` (milliseconds
-    since the epoch) and ``headers`` (a JSON object of header name → UTF-8 text).
+    since the epoch) and ``headers`` (a JSON object of header name → UTF-8 text, names sorted, the
+    last value of a repeated name; invalid UTF-8 in a key or header is replaced by U+FFFD as Java
+    does, so the Flink job gives the same text).
 
     Without ``--follow`` a run reads every partition up to its end as of the start and exits; with
     ``--follow`` it keeps consuming until stopped.

@@ -87,7 +87,7 @@ def test_pipeline_writes_valid_messages_once_and_dead_letters_bad_ones(
                               "FROM out WHERE id = 100")  # fmt: skip
     assert [str(v) for v in row] == [
         topic, str(partition), str(offset), "k100", str(datetime.fromtimestamp((BASE_TS + 100_000) / 1000, UTC)),
-        '{"trace":"t100","empty":null}', f"{topic}/{partition}", "n100",
+        '{"empty":null,"trace":"t100"}', f"{topic}/{partition}", "n100",
     ]  # fmt: skip
     dead = query_one(pipeline, f"SELECT count(*) FROM dlq WHERE stream = '{topic}/{TOMBSTONE % 3}' "
                                f"AND index = {produced.coordinates[TOMBSTONE][1]}")  # fmt: skip

@@ -92,11 +92,11 @@ def test_reads_every_message_with_coordinates_and_metadata(kafka: KafkaFixture) 
     assert len(by_coordinates) == N
     for i, (message, (partition, offset)) in enumerate(zip(messages, produced.coordinates, strict=True)):
         record = by_coordinates[f"{topic}/{partition}", offset]
-        headers = {"trace": f"t{i}", "empty": None} if i % 50 == 0 else None
+        headers = f'{{"empty":null,"trace":"t{i}"}}' if i % 50 == 0 else None  # names sorted
         assert record == {
             "stream": f"{topic}/{partition}", "index": offset, "payload": expected_payload(message),
             "topic": topic, "partition": partition, "offset": offset, "key": f"k{i}",
-            "timestamp": BASE_TS + i * 1000, "headers": None if headers is None else json.dumps(headers, separators=(",", ":")),
+            "timestamp": BASE_TS + i * 1000, "headers": headers,
         }  # fmt: skip
     for stream in {r["stream"] for r in got}:
         indexes = [r["index"] for r in got if r["stream"] == stream]

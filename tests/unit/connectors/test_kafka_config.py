@@ -235,7 +235,7 @@ def test_chunk_columns_tombstones_bad_utf8_and_missing_timestamps() -> None:
     assert chunk.position == {"t/0": {"next": 6}}
     meta = {k: v.to_pylist() for k, v in chunk.metadata.items()}
     assert meta == {
-        "topic": ["t", "t", "u"], "partition": [0, 1, 0], "offset": [5, 9, 0], "key": ["k", None, "\\xfe"],
+        "topic": ["t", "t", "u"], "partition": [0, 1, 0], "offset": [5, 9, 0], "key": ["k", None, "\ufffd"],
         "timestamp": [1000, None, 1000], "headers": ['{"h":"v","n":null}', None, None],
     }  # fmt: skip
     empty = build_chunk([], {})

@@ -8,9 +8,10 @@ embedded engine (:mod:`lakegate.connectors.kafka.batch`, :mod:`lakegate.connecto
 
 - Kafka: ``stream`` is ``<topic>/<partition>``, ``index`` the offset; ``topic``, ``partition``,
   ``offset`` and ``timestamp`` (``TIMESTAMP_LTZ(3)``) as they are; ``headers`` (Flink: ``MAP<STRING,
-  BYTES>``) as a JSON object text of name → UTF-8 text, NULL for a message without headers. Flink
-  decodes invalid UTF-8 in a header as U+FFFD where the embedded engine writes backslash escapes,
-  and a Flink map does not keep the headers' order (the JSON objects are equal, the texts may differ).
+  BYTES>``) as a JSON object text of name → UTF-8 text, NULL for a message without headers:
+  ``JSON_STRING`` sorts the names and Java replaces invalid UTF-8, which is how the embedded engine
+  writes the text too (:mod:`lakegate.connectors.kafka.headers`; compared with Flink in
+  ``tests/parity/test_kafka_text_parity.py``).
   ``key`` is not metadata on Flink: the factory reads it as a physical column (raw key format).
 - Files: ``stream`` and ``file`` are the file's path, ``index`` is unknown (NULL; the embedded
   engine counts lines, which Flink's filesystem source does not expose).
