@@ -24,10 +24,12 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pyarrow as pa
 import pytest
 import yaml
 
 import lakegate.engine.flink.minicluster as minicluster_module
+from lakegate.connectors.files.lines import split_lines
 from lakegate.engine.flink.filesystem import FilesystemTables
 from lakegate.engine.flink.statements import FlinkStatements, flink_statements
 from lakegate.plan.compiler import compile_pipeline
@@ -222,12 +224,24 @@ def payload_text(record: Any) -> str:
 
 
 def run_parity(
-    cluster: MiniCluster, cases: list[Case], work: Path, *, env: dict[str, str] | None = None, mode: str = "batch"
+    cluster: MiniCluster,
+    cases: list[Case],
+    work: Path,
+    *,
+    env: dict[str, str] | None = None,
+    mode: str = "batch",
+    raw: bool = False,
 ) -> list[CaseResult]:
-    """Run every case on both engines (one Flink job for all) and return the results to compare."""
+    """Run every case on both engines (one Flink job for all) and return the results to compare.
+
+    ``raw``: each case's records are bytes, one line each, read by both engines' files sources as
+    they are (Flink: the ``raw`` format; coordinates are then the file path and NULL). Otherwise the
+    records are carried in JSON envelopes with the embedded engine's coordinates.
+    """
     env = dict(env or {})
+    texts = {c.name: _lines_as_read(c.records) if raw else c.records for c in cases}
     results = [
-        CaseResult(c, run_rules(c.fields, _route_rules(c), c.records, env=env, extra_sinks=c.extra_sinks))
+        CaseResult(c, run_rules(c.fields, _route_rules(c), texts[c.name], env=env, extra_sinks=c.extra_sinks))
         for c in cases
     ]
     plan = compile_pipeline(load_pipeline_text(combined_yaml(cases)), env=env)
@@ -235,13 +249,16 @@ def run_parity(
     for c in cases:
         folder = work / "in" / c.name
         folder.mkdir(parents=True)
-        lines = [
-            json.dumps({"payload": payload_text(r), "stream": STREAM, "index": i, "file": STREAM})
-            for i, r in enumerate(c.records)
-        ]
-        (folder / "records.jsonl").write_text("\n".join(lines) + "\n")
+        if raw:
+            (folder / "records.jsonl").write_bytes(b"\n".join(c.records) + b"\n")
+        else:
+            lines = [
+                json.dumps({"payload": payload_text(r), "stream": STREAM, "index": i, "file": STREAM})
+                for i, r in enumerate(c.records)
+            ]
+            (folder / "records.jsonl").write_text("\n".join(lines) + "\n")
         inputs[f"src_{c.name}"] = folder
-    tables = FilesystemTables(work / "out", inputs, envelope=True)
+    tables = FilesystemTables(work / "out", inputs, envelope=not raw)
     statements = flink_statements(plan, tables)
     (work / "job.sql").write_text(statements.script())  # for reading when a test fails
     cluster.run(statements.bind(env), mode=mode)
@@ -252,6 +269,12 @@ def run_parity(
             r.flink_rows[sink] = read_json_lines(work / "out" / f"sink_{name}__{sink}")
         r.flink_dlq = [d for d in dlq if d["source"] == f"src_{name}"]
     return results
+
+
+def _lines_as_read(records: list[bytes]) -> list[str]:
+    """The payload texts the embedded engine's files source reads from these lines."""
+    texts, _ = split_lines(pa.py_buffer(b"\n".join(records) + b"\n"), None)
+    return [str(t) for t in texts.to_pylist()]
 
 
 def _route_rules(c: Case) -> list[dict[str, Any]]:

@@ -1,4 +1,4 @@
-"""Kafka bytes shown as text: the embedded engine's ``headers`` text and UTF-8 decoding against Flink's.
+"""Bytes shown as text on both engines: Kafka ``headers`` and keys, and records that are not UTF-8.
 
 Flink's Kafka connector is not installable here, so these tests run the exact expression the job
 uses for the ``headers`` metadata key (``HEADERS_JSON``) over ``MAP<STRING, BYTES>`` values built in
@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import itertools
 import random
+from pathlib import Path
 
 from lakegate.connectors.kafka.headers import headers_text
 from lakegate.connectors.kafka.jvm_utf8 import decode
 from lakegate.engine.flink.deploy.metadata import HEADERS_JSON
 from lakegate.engine.flink.deploy.sqltext import literal
-from tests.helpers.flink import MiniCluster
+from tests.helpers.flink import Case, MiniCluster, assert_parity, run_parity
 
 EDGES = [0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xC1, 0xC2, 0xDF, 0xE0, 0xE1, 0xEC,
          0xED, 0xEE, 0xEF, 0xF0, 0xF1, 0xF3, 0xF4, 0xF5, 0xF7, 0xF8, 0xFF]  # fmt: skip
@@ -87,3 +88,26 @@ def test_headers_text_is_the_flink_jobs_text(flink: MiniCluster) -> None:
         expected["0"]
         == '{"10":"\\u0000","9":"\\u001F\\n\x7f\\t\\r\\b\\f","Mid":"\ufffd","alpha":"b","zeta":"a"}'
     )
+
+
+BYTES_CASE = Case("record_bytes", "id long, s string", [
+    {"type": "derive", "columns": {"n": "length(s)", "u": "upper(s)"}},
+], [
+    b'{"id": 1, "s": "plain"}',
+    b'{"id": 2, "s": "caf\xc3\xa9 \xf0\x9f\x98\x80"}',  # valid UTF-8 beyond ASCII
+    b'{"id": 3, "s": "a\xffb"}',  # an invalid byte inside a string
+    b'{"id": 4, "s": "\xed\xa0\x80"}',  # an encoded surrogate
+    b'{"id": 5, "s": "\xc0\xaf"}',  # an overlong form
+    b'{"id": 6, "s": "cut \xf0\x9f\x98"}',  # a sequence cut short
+    b'{"id": 7, "s": "x"}\xff',  # after the object
+    b'{"id": 8, "s": "\xef\xbf\xbd"}',  # U+FFFD itself, valid
+])  # fmt: skip
+
+
+def test_records_that_are_not_valid_utf8_are_dead_lettered_on_both_engines(flink: MiniCluster, tmp_path: Path) -> None:
+    """Flink reads bytes that are not UTF-8 with U+FFFD in their place; the job dead-letters them as
+    malformed JSON instead, as the embedded engine does (which never alters a payload silently)."""
+    (result,) = run_parity(flink, [BYTES_CASE], tmp_path, raw=True)
+    assert [r["id"] for r in result.embedded.rows] == [1, 2, 8]
+    assert [(d["stage"], d["error"]) for d in result.embedded.dlq] == [("decode", "malformed JSON")] * 5
+    assert_parity([result])

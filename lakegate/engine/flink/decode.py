@@ -145,7 +145,7 @@ def default_value(value: Any, t: LType) -> exp.Expr:
     return exp.Cast(this=lit(value), to=flink_data_type(t))
 
 
-def _behind_barrier(payload: str, passthrough: list[str], source: str) -> exp.Select:
+def _behind_barrier(payload: str, carried: list[str], source: str) -> exp.Select:
     """The source's rows with the payload behind a non-deterministic projection (``CASE WHEN RAND() < 2``,
     always true), so that no filter is pushed into the source's scan: with a filesystem source,
     Flink 2.2's streaming planner throws a NullPointerException (``TimestampStringUtils``) while
@@ -153,22 +153,24 @@ def _behind_barrier(payload: str, passthrough: list[str], source: str) -> exp.Se
     JSON can never be evaluated by the source anyway)."""
     barrier = exp.LT(this=exp.Anonymous(this="RAND", expressions=[]), expression=exp.Literal.number(2))
     raw = exp.alias_(exp.Case().when(barrier, col(payload)), payload, quoted=True)
-    select = exp.Select(expressions=[raw, *(col(c) for c in passthrough)])
+    select = exp.Select(expressions=[raw, *(col(c) for c in carried)])
     select.set("from_", exp.From(this=exp.to_table(source, quoted=True)))
     return select
 
 
-def decode_select(schema: Schema, payload: str, passthrough: list[str], source: str) -> exp.Select:
+def decode_select(schema: Schema, payload: str, passthrough: list[str], source: str, *, utf8: str) -> exp.Select:
     """``SELECT`` decoding column ``payload`` of table ``source`` into ``schema``'s columns, keeping
     ``payload`` and the ``passthrough`` columns, plus ``__lg_decode_error`` (NULL for a good record).
+    Column ``utf8`` says whether the record's bytes were valid UTF-8 (if not: ``malformed JSON``).
 
     An inner query extracts each top-level field once (``__j<i>``: its JSON text in brackets,
     ``__s<i>``: its string value); the outer one types the values and spells the reason.
     """
     raw = col(payload)
-    extracted: list[exp.Expr] = [col(c) for c in [payload, *passthrough]]
+    extracted: list[exp.Expr] = [col(c) for c in [payload, utf8, *passthrough]]
     reasons = exp.Case()
-    reasons = reasons.when(exp.Not(this=exp.var(f"{quote(payload)} IS JSON")), lit("malformed JSON"))
+    not_json = exp.or_(exp.Not(this=col(utf8)), exp.Not(this=exp.var(f"{quote(payload)} IS JSON")))
+    reasons = reasons.when(not_json, lit("malformed JSON"))  # bytes that are not UTF-8 are not JSON text
     reasons = reasons.when(exp.Not(this=exp.var(f"{quote(payload)} IS JSON OBJECT")), lit("not a JSON object"))
     columns: list[exp.Expr] = []
     for i, f in enumerate(schema):
@@ -187,7 +189,7 @@ def decode_select(schema: Schema, payload: str, passthrough: list[str], source: 
         shown = flink_call("LEFT", v.text(), lit(200))
         reasons = reasons.when(d.invalid, exp.DPipe(this=lit(f"field {f.name}: expected {f.type}, got "), expression=shown))
     inner = exp.Select(expressions=extracted)
-    inner.set("from_", exp.From(this=exp.Subquery(this=_behind_barrier(payload, passthrough, source), alias=exp.TableAlias(this=exp.to_identifier("__raw", quoted=True)))))
+    inner.set("from_", exp.From(this=exp.Subquery(this=_behind_barrier(payload, [utf8, *passthrough], source), alias=exp.TableAlias(this=exp.to_identifier("__raw", quoted=True)))))
     keep = [col(c) for c in [payload, *passthrough]]
     select = exp.Select(expressions=[*columns, *keep, exp.alias_(reasons, "__lg_decode_error", quoted=True)])
     select.set("from_", exp.From(this=exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("__fields", quoted=True)))))

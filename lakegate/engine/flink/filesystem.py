@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from lakegate.engine.flink.dialect import quote
-from lakegate.engine.flink.statements import FlinkColumn
+from lakegate.engine.flink.statements import PAYLOAD_UTF8, FlinkColumn, payload_from_bytes
 from lakegate.plan.model import SinkPlan, SourcePlan
 
 JSON_OPTIONS = {
@@ -43,9 +43,11 @@ class FilesystemTables:
             computed = [f"{quote(c.name)} AS {quote(k)}" for k, c in metadata.items()]
             if payload_column != "payload":
                 computed.append(f"{quote(payload_column)} AS {quote('payload')}")
+            computed.append(f"{quote(PAYLOAD_UTF8)} AS TRUE")  # text in a JSON envelope is valid UTF-8
             options = {"connector": "filesystem", "path": str(path), "format": "json"}
         else:
-            physical = [f"{quote(payload_column)} STRING", f"{quote('__lg_file_path')} STRING NOT NULL METADATA FROM 'file.path' VIRTUAL"]
+            physical = [f"{quote(name)} {definition}" for name, definition in payload_from_bytes(payload_column)]
+            physical.append(f"{quote('__lg_file_path')} STRING NOT NULL METADATA FROM 'file.path' VIRTUAL")
             computed = []
             for key, c in metadata.items():
                 value = quote("__lg_file_path") if key in ("stream", "file") else f"CAST(NULL AS {c.type_sql})"

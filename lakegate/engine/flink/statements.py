@@ -30,6 +30,10 @@ __all__ = ["FlinkColumn", "FlinkStatements", "TableFactory", "flink_statements",
 
 PAYLOAD = "payload"
 PAYLOAD_CARRIED = "__lg_payload"
+PAYLOAD_BYTES = "__lg_payload_bytes"
+PAYLOAD_UTF8 = "__lg_payload_utf8"
+"""Source column: whether the record's bytes are valid UTF-8 (a record that is not is ``malformed
+JSON``, as on the embedded engine, instead of being read with U+FFFD in place of its bad bytes)."""
 DECODE_ERROR = "__lg_decode_error"
 SESSION_CONFIG = {"table.local-time-zone": "UTC"}
 """Settings the statements assume: timestamps are computed in UTC, like the embedded engine."""
@@ -49,8 +53,9 @@ class TableFactory(Protocol):
     def source_table(
         self, source: SourcePlan, table: str, payload_column: str, metadata: dict[str, FlinkColumn]
     ) -> str:
-        """``CREATE TABLE`` for a source: ``payload_column`` (STRING, the record's JSON text) and one
-        column per metadata key (``stream``, ``index`` and the source's own keys)."""
+        """``CREATE TABLE`` for a source: ``payload_column`` (STRING, the record's JSON text),
+        ``PAYLOAD_UTF8`` (BOOLEAN, see :func:`payload_from_bytes`) and one column per metadata key
+        (``stream``, ``index`` and the source's own keys)."""
         ...
 
     def sink_table(self, sink: SinkPlan, table: str, columns: list[FlinkColumn]) -> list[str]:
@@ -89,6 +94,16 @@ class FlinkStatements:
         return "\n".join(sets) + "\n\n" + body + "\n\nEXECUTE STATEMENT SET BEGIN\n\n" + inserts + "\n\nEND;\n"
 
 
+def payload_from_bytes(payload_column: str) -> list[tuple[str, str]]:
+    """(name, definition) of a source's columns when each record is read as bytes (``raw`` format):
+    ``PAYLOAD_BYTES``, the text in ``payload_column`` and ``PAYLOAD_UTF8``. Flink decodes invalid
+    UTF-8 with U+FFFD in place of the bad bytes, so the text encoded again differs from the bytes
+    exactly when they were not valid UTF-8."""
+    raw = quote(PAYLOAD_BYTES)
+    text = f"CAST({raw} AS STRING)"
+    return [(PAYLOAD_BYTES, "BYTES"), (payload_column, f"AS {text}"), (PAYLOAD_UTF8, f"AS CAST({text} AS BYTES) = {raw}")]
+
+
 def dlq_columns() -> list[FlinkColumn]:
     """The DLQ table's columns: the embedded engine's DLQ schema in Flink types."""
     return [FlinkColumn(f.name, flink_type(from_arrow(f.type))) for f in DLQ_SCHEMA]
@@ -123,7 +138,7 @@ def flink_statements(plan: Plan, tables: TableFactory) -> FlinkStatements:
                    + tables.source_table(source, f"src_{name}", PAYLOAD, metadata))  # fmt: skip
         passthrough = [c.name for c in metadata.values()]
         with located(transform=None, source=name):
-            decode = decode_select(source.schema, PAYLOAD, passthrough, f"src_{name}")
+            decode = decode_select(source.schema, PAYLOAD, passthrough, f"src_{name}", utf8=PAYLOAD_UTF8)
         ddl.append(
             _comment(
                 f"decode {name}: JSON → schema {source.schema.name or name} v{source.schema.version};",

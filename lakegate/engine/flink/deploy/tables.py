@@ -32,6 +32,7 @@ from lakegate.engine.flink.deploy.sqltext import (
     with_clause,
 )
 from lakegate.engine.flink.dialect import flink_type
+from lakegate.engine.flink.statements import payload_from_bytes
 from lakegate.errors import CompileError
 
 if TYPE_CHECKING:
@@ -58,9 +59,10 @@ class DeployTableFactory:
     def source_table(
         self, source: SourcePlan, table: str, payload_column: str, metadata: dict[str, FlinkColumn]
     ) -> str:
-        """``CREATE TABLE`` for ``source``: the raw JSON text in ``payload_column`` plus metadata columns."""
+        """``CREATE TABLE`` for ``source``: each record's bytes, its JSON text in ``payload_column``
+        (see :func:`payload_from_bytes`) plus metadata columns."""
         config = source.config
-        columns: list[tuple[str, str]] = [(payload_column, "STRING")]
+        columns = payload_from_bytes(payload_column)
         if isinstance(config, KafkaSourceConfig):
             options = kafka_source_options(source.name, config)
             metadata = dict(metadata)
@@ -73,7 +75,7 @@ class DeployTableFactory:
                     Option("value.fields-include", "EXCEPT_KEY"),
                 ]
             columns += KAFKA_METADATA.columns(source.name, metadata)
-            options += [Option("value.format", "raw", "each value is one JSON document, decoded by the rules")]
+            options += [Option("value.format", "raw", "each value is one JSON document (bytes), decoded by the rules")]
             self.secrets += secrets_of(source.name, config.security)
             what = "Kafka " + (f"topics {', '.join(config.topics)}" if config.topics else f"topics matching "
                                f"{config.topic_pattern}")  # fmt: skip
@@ -90,7 +92,7 @@ class DeployTableFactory:
         head = comment(
             f"Source {source.name!r}: {what}\n"
             f"schema {source.schema.name or config.schema_} v{source.schema.version}; "
-            f"{payload_column} holds each record's raw JSON text"
+            f"{payload_column} holds each record's JSON text"
         )
         return f"{head}\nCREATE TABLE {table} {column_list(columns)}\n{with_clause(options)}"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pytest
@@ -57,33 +58,40 @@ def plan(tmp_path_factory: pytest.TempPathFactory) -> Plan:
     return compile_pipeline(load_pipeline_text(PIPELINE, path), require_secrets=False)
 
 
+def _squeezed(ddl: str) -> str:
+    """``ddl`` without the padding that aligns its columns."""
+    return re.sub(" {2,}", " ", ddl)
+
+
 def test_kafka_source_with_metadata_and_key(plan: Plan) -> None:
     factory = DeployTableFactory(plan)
     meta = {"stream": Col("m_stream", "STRING"), "index": Col("m_index", "BIGINT"),
             "offset": Col("m_offset", "BIGINT"), "key": Col("m_key", "STRING")}  # fmt: skip
-    ddl = factory.source_table(plan.sources["orders"], "src_orders", "payload", meta)
+    ddl = _squeezed(factory.source_table(plan.sources["orders"], "src_orders", "payload", meta))
     assert ddl.startswith("-- Source 'orders': Kafka topics orders\n")
-    assert "CREATE TABLE src_orders (\n  `payload`           STRING," in ddl
-    assert "`m_key`             STRING,\n" in ddl  # the key is a physical column read with the raw key format
+    assert "CREATE TABLE src_orders (\n `__lg_payload_bytes` BYTES,\n `payload` AS CAST(`__lg_payload_bytes` AS STRING)," in ddl
+    # a record that is not valid UTF-8 is malformed JSON, as on the embedded engine (decode.py)
+    assert "`__lg_payload_utf8` AS CAST(CAST(`__lg_payload_bytes` AS STRING) AS BYTES) = `__lg_payload_bytes`" in ddl
+    assert "`m_key` STRING,\n" in ddl  # the key is a physical column read with the raw key format
     assert "'key.format'" in ddl and "'key.fields'" in ddl and "= 'EXCEPT_KEY'" in ddl
     # each connector key is declared once; lakegate's keys are computed columns over them
     assert ddl.count("METADATA FROM 'offset' VIRTUAL") == 1 and "'timestamp'" not in ddl
-    assert "`__lg_md_topic`     STRING NOT NULL METADATA FROM 'topic' VIRTUAL" in ddl
-    assert "`m_stream`          AS CAST(`__lg_md_topic` || '/' || CAST(`__lg_md_partition` AS STRING) AS STRING)" in ddl
-    assert "`m_index`           AS CAST(`__lg_md_offset` AS BIGINT)" in ddl
-    assert "`m_offset`          AS CAST(`__lg_md_offset` AS BIGINT)" in ddl
-    assert "'value.format'" in ddl and ddl.rstrip().endswith("= 'raw'  -- each value is one JSON document, "
+    assert "`__lg_md_topic` STRING NOT NULL METADATA FROM 'topic' VIRTUAL" in ddl
+    assert "`m_stream` AS CAST(`__lg_md_topic` || '/' || CAST(`__lg_md_partition` AS STRING) AS STRING)" in ddl
+    assert "`m_index` AS CAST(`__lg_md_offset` AS BIGINT)" in ddl
+    assert "`m_offset` AS CAST(`__lg_md_offset` AS BIGINT)" in ddl
+    assert "'value.format'" in ddl and ddl.rstrip().endswith("= 'raw' -- each value is one JSON document (bytes), "
                                                               "decoded by the rules\n)")  # fmt: skip
 
 
 def test_every_embedded_kafka_metadata_key_has_a_flink_column(plan: Plan) -> None:
     source = plan.sources["orders"]
     assert set(source.metadata_keys) == set(METADATA_KEYS)
-    ddl = DeployTableFactory(plan).source_table(source, "s", "payload", source_metadata(source))
+    ddl = _squeezed(DeployTableFactory(plan).source_table(source, "s", "payload", source_metadata(source)))
     assert "`__lg_meta_partition` AS CAST(`__lg_md_partition` AS INT)" in ddl
     assert "`__lg_meta_timestamp` AS CAST(`__lg_md_timestamp` AS TIMESTAMP_LTZ(6))" in ddl
     # headers: Flink's MAP<STRING, BYTES> as the embedded engine's JSON object text (NULL when empty)
-    assert "`__lg_md_headers`     MAP<STRING, BYTES> NOT NULL METADATA FROM 'headers' VIRTUAL" in ddl
+    assert "`__lg_md_headers` MAP<STRING, BYTES> NOT NULL METADATA FROM 'headers' VIRTUAL" in ddl
     assert "CARDINALITY(`__lg_md_headers`) = 0 THEN CAST(NULL AS STRING)" in ddl
     assert "JSON_STRING(CAST(`__lg_md_headers` AS MAP<STRING, STRING>))" in ddl
 
@@ -91,12 +99,12 @@ def test_every_embedded_kafka_metadata_key_has_a_flink_column(plan: Plan) -> Non
 def test_files_source_metadata_and_unknown_metadata(plan: Plan) -> None:
     factory = DeployTableFactory(plan)
     meta = {"stream": Col("s", "STRING"), "index": Col("i", "BIGINT"), "file": Col("f", "STRING")}
-    ddl = factory.source_table(plan.sources["files"], "src_files", "payload", meta)
+    ddl = _squeezed(factory.source_table(plan.sources["files"], "src_files", "payload", meta))
     assert ddl.count("METADATA FROM 'file.path' VIRTUAL") == 1
-    assert "`s`                 AS CAST(`__lg_md_file_path` AS STRING)" in ddl  # stream: the file's path
-    assert "`i`                 AS CAST(NULL AS BIGINT)" in ddl  # index: unknown
-    assert "`f`                 AS CAST(`__lg_md_file_path` AS STRING)" in ddl
-    assert "'connector'               = 'filesystem'" in ddl
+    assert "`s` AS CAST(`__lg_md_file_path` AS STRING)" in ddl  # stream: the file's path
+    assert "`i` AS CAST(NULL AS BIGINT)" in ddl  # index: unknown
+    assert "`f` AS CAST(`__lg_md_file_path` AS STRING)" in ddl
+    assert "'connector' = 'filesystem'" in ddl
     assert str(plan.base_dir / "data" / "orders") in ddl
     assert any("local directory" in w for w in factory.warnings)
     with pytest.raises(CompileError, match="metadata 'partition' is not available"):

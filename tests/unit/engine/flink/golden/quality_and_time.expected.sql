@@ -2,7 +2,9 @@ SET 'table.local-time-zone' = 'UTC';
 
 -- source events (files): one row per raw JSON record
 CREATE TEMPORARY TABLE `src_events` (
-  `payload` STRING,
+  `__lg_payload_bytes` BYTES,
+  `payload` AS CAST(`__lg_payload_bytes` AS STRING),
+  `__lg_payload_utf8` AS CAST(CAST(`__lg_payload_bytes` AS STRING) AS BYTES) = `__lg_payload_bytes`,
   `__lg_file_path` STRING NOT NULL METADATA FROM 'file.path' VIRTUAL,
   `__lg_stream` AS `__lg_file_path`,
   `__lg_index` AS CAST(NULL AS BIGINT),
@@ -89,7 +91,7 @@ SELECT
   `__lg_index`,
   `__lg_meta_file`,
   CASE
-    WHEN NOT `payload` IS JSON
+    WHEN NOT `__lg_payload_utf8` OR NOT `payload` IS JSON
     THEN 'malformed JSON'
     WHEN NOT `payload` IS JSON OBJECT
     THEN 'not a JSON object'
@@ -189,6 +191,7 @@ SELECT
 FROM (
   SELECT
     `payload`,
+    `__lg_payload_utf8`,
     `__lg_stream`,
     `__lg_index`,
     `__lg_meta_file`,
@@ -207,6 +210,7 @@ FROM (
   FROM (
     SELECT
       CASE WHEN RAND() < 2 THEN `payload` END AS `payload`,
+      `__lg_payload_utf8`,
       `__lg_stream`,
       `__lg_index`,
       `__lg_meta_file`
