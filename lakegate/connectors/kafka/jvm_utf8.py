@@ -6,10 +6,10 @@ surrogate encoded in three bytes, ``ED A0 80``, with one U+FFFD; Python with thr
 text on both engines, invalid input is decoded here by Java's rules (JDK 17, ``String``'s decoder):
 
 - a byte that cannot start a sequence (``80`` to ``C1``, ``F8`` to ``FF``) is one U+FFFD;
-- a lead byte followed by a byte that may not follow it (not a continuation byte, an overlong form,
-  a surrogate or a code point above U+10FFFF) is one U+FFFD for the bytes up to the first that does
-  not fit, and decoding resumes there; a well-formed three-byte surrogate is one U+FFFD for all three;
-- a sequence cut short by the end of the input is one U+FFFD.
+- a lead byte followed by a byte that may not follow it (not a continuation byte, or the start of an
+  overlong form or of a code point above U+10FFFF) is one U+FFFD for the bytes up to the first that
+  does not fit, and decoding resumes there; so is a sequence cut short by the end of the input;
+- a complete three-byte sequence encoding a surrogate (``ED A0 80`` to ``ED BF BF``) is one U+FFFD.
 
 Valid UTF-8 takes Python's own decoder. The parity suite compares this with Flink's
 ``CAST(bytes AS STRING)`` over every sequence of up to three bytes from the boundary values of each
@@ -33,16 +33,24 @@ def _continuation(b: int) -> bool:
     return b & 0xC0 == 0x80
 
 
-def _second_fits_three(lead: int, second: int) -> bool:
+def _fits_two(lead: int, second: int) -> bool:
+    return _continuation(second)
+
+
+def _fits_three(lead: int, second: int) -> bool:
     """Whether ``second`` may follow the three-byte ``lead`` (rejects overlong E0 80 to 9F)."""
     return _continuation(second) and not (lead == 0xE0 and second < 0xA0)
 
 
-def _second_fits_four(lead: int, second: int) -> bool:
-    """Whether ``second`` may follow the four-byte ``lead`` (rejects overlong F0 80 to 8F and F4 90+)."""
+def _fits_four(lead: int, second: int) -> bool:
+    """Whether ``second`` may follow the four-byte ``lead`` (rejects overlong F0 80 to 8F, F4 90 and up)."""
     if lead > 0xF4 or not _continuation(second):
         return False
     return not ((lead == 0xF0 and second < 0x90) or (lead == 0xF4 and second > 0x8F))
+
+
+_SEQUENCES = [(0xC2, 0xDF, 2, _fits_two), (0xE0, 0xEF, 3, _fits_three), (0xF0, 0xF7, 4, _fits_four)]
+"""Lead bytes (first, last), the length of the sequences they start, and which second bytes fit."""
 
 
 def _decode_replacing(data: bytes) -> str:
@@ -53,64 +61,21 @@ def _decode_replacing(data: bytes) -> str:
         if lead < 0x80:
             out.append(chr(lead))
             i += 1
-        elif 0xC2 <= lead <= 0xDF:
-            if i + 1 < n and _continuation(data[i + 1]):
-                out.append(data[i : i + 2].decode("utf-8"))
-                i += 2
-            else:
-                out.append(REPLACEMENT)
-                i += 1
-        elif 0xE0 <= lead <= 0xEF:
-            i = _three(data, i, n, out)
-        elif 0xF0 <= lead <= 0xF7:
-            i = _four(data, i, n, out)
-        else:
+            continue
+        shape = next((s for s in _SEQUENCES if s[0] <= lead <= s[1]), None)
+        if shape is None:  # a byte that cannot start a sequence
             out.append(REPLACEMENT)
             i += 1
+            continue
+        length, fits = shape[2], shape[3]
+        end = i + 1  # the bytes from i that can still be this sequence
+        if end < n and fits(lead, data[end]):
+            end += 1
+            while end < min(i + length, n) and _continuation(data[end]):
+                end += 1
+        if end == i + length:  # complete; an encoded surrogate (ED A0 to BF) is replaced whole
+            out.append(REPLACEMENT if lead == 0xED and data[i + 1] >= 0xA0 else data[i:end].decode("utf-8"))
+        else:  # one replacement for the bytes that fit; decoding resumes at the first that does not
+            out.append(REPLACEMENT)
+        i = end
     return "".join(out)
-
-
-def _three(data: bytes, i: int, n: int, out: list[str]) -> int:
-    """Decode the three-byte sequence led by ``data[i]``; return where decoding resumes."""
-    lead = data[i]
-    if i + 2 < n:
-        second, third = data[i + 1], data[i + 2]
-        if not _second_fits_three(lead, second):
-            out.append(REPLACEMENT)
-            return i + 1
-        if not _continuation(third):
-            out.append(REPLACEMENT)
-            return i + 2
-        code = ((lead & 0x0F) << 12) | ((second & 0x3F) << 6) | (third & 0x3F)
-        out.append(REPLACEMENT if 0xD800 <= code <= 0xDFFF else chr(code))
-        return i + 3
-    # cut short by the end: one replacement, unless the next byte cannot belong to this sequence
-    if i + 1 < n and not _second_fits_three(lead, data[i + 1]):
-        out.append(REPLACEMENT)
-        return i + 1
-    out.append(REPLACEMENT)
-    return n
-
-
-def _four(data: bytes, i: int, n: int, out: list[str]) -> int:
-    """Decode the four-byte sequence led by ``data[i]``; return where decoding resumes."""
-    lead = data[i]
-    if i + 3 < n:
-        second, third, fourth = data[i + 1], data[i + 2], data[i + 3]
-        if not _second_fits_four(lead, second):
-            out.append(REPLACEMENT)
-            return i + 1
-        if not _continuation(third):
-            out.append(REPLACEMENT)
-            return i + 2
-        if not _continuation(fourth):
-            out.append(REPLACEMENT)
-            return i + 3
-        out.append(data[i : i + 4].decode("utf-8"))
-        return i + 4
-    out.append(REPLACEMENT)
-    if i + 1 >= n or not _second_fits_four(lead, data[i + 1]):
-        return i + 1
-    if i + 2 < n and not _continuation(data[i + 2]):
-        return i + 2
-    return n
