@@ -12,6 +12,7 @@ import pyarrow.compute as pc
 
 from lakegate import records
 from lakegate.engine.local.passthrough import PassthroughPlan, plan_passthrough
+from lakegate.engine.local.raising import first_failure
 from lakegate.errors import RecordError
 from lakegate.plan.model import Segment, TransformPlan
 from lakegate.plan.typecheck import connect
@@ -143,9 +144,7 @@ class TransformExecutor:
             return self._query(segment, table, con)
         except DATA_ERRORS as exc:
             if table.num_rows <= 1:
-                rule = segment.steps[-1].rule if segment.steps else "?"
-                message = f"evaluating rules failed: {exc}"
-                return _dead(table, "evaluate", rule, message, segment.output_schema.to_arrow())
+                return self._dead_letter_raising(segment, table, con, exc)
         # Bisect to isolate the failing rows: O(bad rows x log(batch)) queries, only on this path.
         half = table.num_rows // 2
         first, second = (
@@ -153,6 +152,16 @@ class TransformExecutor:
             self._sql(segment, table.slice(half), con),
         )
         return pa.concat_tables([first, second.select(first.column_names).cast(first.schema)])
+
+    def _dead_letter_raising(
+        self, segment: Segment, record: pa.Table, con: duckdb.DuckDBPyConnection, exc: Exception
+    ) -> pa.Table:
+        """``record``, whose evaluation raised ``exc``, dead-lettered by the rule it fails in, or left
+        as an earlier rule of the segment left it (filtered, dead-lettered): see :mod:`.raising`."""
+        failure = first_failure(segment, record, con, hidden=self.plan.hidden, params=self.params, errors=DATA_ERRORS)
+        rule, before = (failure.rule, failure.before) if failure else (segment.steps[-1].rule, record)
+        message = f"evaluating rules failed: {failure.error if failure else exc}"
+        return _dead(before, "evaluate", rule, message, segment.output_schema.to_arrow())
 
     def _query(self, segment: Segment, table: pa.Table, con: duckdb.DuckDBPyConnection) -> pa.Table:
         assert segment.sql is not None

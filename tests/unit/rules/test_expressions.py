@@ -247,3 +247,19 @@ def test_a_runtime_error_dead_letters_only_the_rows_that_raise() -> None:
     assert [r["n"] for r in out.rows] == [i for i in range(37) if i not in (5, 30)]
     assert [d["stage"] for d in out.dlq] == ["evaluate", "evaluate"]
     assert all("evaluating rules failed" in d["error"] and "Invalid Input Error" in d["error"] for d in out.dlq)
+
+
+def test_a_raising_record_is_dead_lettered_by_its_rule_unless_an_earlier_rule_filtered_it() -> None:
+    # The three rules run as one query: strptime raises for 'abc' and 'xyz' although the filter
+    # removed 'abc' before the parse; only 'xyz' fails, in the rule that parses, not the last one.
+    rules = [
+        {"type": "filter", "name": "no_abc", "expr": "s <> 'abc'"},
+        {"type": "derive", "name": "parse", "column": "t", "expr": "strptime(s, '%Y')"},
+        {"type": "derive", "name": "year", "column": "y", "expr": "year(t)"},
+        {"type": "validate", "name": "recent", "checks": [{"name": "after_2000", "expr": "y > 2000"}]},
+    ]
+    out = run_rules("s string", rules, [{"s": "2012"}, {"s": "abc"}, {"s": "xyz"}, {"s": "1990"}])
+    assert [(r["s"], r["y"]) for r in out.rows] == [("2012", 2012)]
+    assert out.filtered == 1
+    assert [(d["stage"], d["rule"]) for d in out.dlq] == [("evaluate", "parse"), ("validate", "recent")]
+    assert 'Could not parse string "xyz"' in out.dlq[0]["error"]
