@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from lakegate.connectors.undecodable import readable_text
+
 _MAX_INT32 = (1 << 31) - 1
 _ALWAYS_TRIM_BELOW = 1 << 20
 _SPACES = pa.array([b" ", b"\t", b"\r", b"\n", b"\x0b", b"\x0c"], pa.binary())
@@ -63,7 +65,7 @@ def split_lines(
     trimmed non-blank payloads, plus their line ends when ``base`` (the block's file offset) is given.
 
     Invalid UTF-8 is rendered with backslash escapes, which keeps the payload readable in the DLQ and
-    guarantees it fails JSON decoding there instead of being silently altered.
+    guarantees it fails JSON decoding there instead of being silently altered (:mod:`lakegate.connectors.undecodable`).
     """
     large = block.size > _MAX_INT32
     offsets = pa.py_buffer(struct.pack("<qq" if large else "<ii", 0, block.size))
@@ -75,7 +77,7 @@ def split_lines(
     try:
         text = lines.cast(string_type)
     except pa.ArrowInvalid:
-        text = pa.array([raw.decode("utf-8", "backslashreplace") for raw in lines.to_pylist()], string_type)
+        text = pa.array([readable_text(raw) for raw in lines.to_pylist()], string_type)
     kept = None
     if block.size < _ALWAYS_TRIM_BELOW or _needs_trim(lines):
         text = pc.ascii_trim_whitespace(text)

@@ -22,6 +22,7 @@ import orjson
 import pyarrow as pa
 
 from lakegate.connectors.files.lines import LineBuffer, LineEnds, split_lines
+from lakegate.connectors.undecodable import readable_text
 from lakegate.errors import TerminalConnectorError
 from lakegate.records import StreamPosition
 
@@ -178,7 +179,7 @@ class FileReader:
                 logger.warning("%s is not valid JSON (yet); waiting for it to change", self.file)
                 yield self._piece([], 0, self._position(skip, None, False))
                 return
-            text = data.decode("utf-8", "backslashreplace").strip()
+            text = readable_text(data).strip()
             records = [text.encode()] if text else []
         first = min(skip, len(records))
         yield self._piece(records[first:], first, self._position(max(skip, len(records)), None, True))

@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 from lakegate.connectors.base import RawChunk
 from lakegate.connectors.kafka import jvm_utf8
 from lakegate.connectors.kafka.headers import headers_text
+from lakegate.connectors.undecodable import readable_text
 from lakegate.records import Position
 
 TOMBSTONE = b"null"
@@ -26,7 +27,8 @@ METADATA_KEYS = ("topic", "partition", "offset", "key", "timestamp", "headers")
 
 def utf8_text(values: list[bytes | None], *, null_as: bytes | None = None, replace: bool = False) -> pa.Array:
     """``values`` as a string array, None staying null unless ``null_as`` is given. Invalid UTF-8 is
-    rendered with backslash escapes (so a payload fails JSON decoding and reaches the DLQ readable),
+    rendered with backslash escapes (a payload then fails JSON decoding and reaches the DLQ readable:
+    :func:`~lakegate.connectors.undecodable.readable_text`),
     or with ``replace`` as Java replaces it (the key: the text Flink's raw key format gives)."""
     raw = pa.array(values, pa.binary())
     if null_as is not None and raw.null_count:
@@ -34,12 +36,8 @@ def utf8_text(values: list[bytes | None], *, null_as: bytes | None = None, repla
     try:
         return raw.cast(pa.string())
     except pa.ArrowInvalid:
-        decode: Callable[[bytes], str] = jvm_utf8.decode if replace else _backslashed
+        decode: Callable[[bytes], str] = jvm_utf8.decode if replace else readable_text
         return pa.array([None if v is None else decode(v) for v in raw.to_pylist()], pa.string())
-
-
-def _backslashed(value: bytes) -> str:
-    return value.decode("utf-8", "backslashreplace")
 
 
 def headers_json(headers: list[list[tuple[str, bytes | None]] | None]) -> pa.Array:

@@ -21,6 +21,7 @@ from lakegate.connectors.base import RawChunk, RunContext
 from lakegate.connectors.files.config import FilesSourceConfig
 from lakegate.connectors.files.source import FilesSource
 from lakegate.connectors.sources import SOURCE_CONFIG_MODELS, load_source_class
+from lakegate.connectors.undecodable import MARK
 from lakegate.errors import RegistryError, TerminalConnectorError
 from lakegate.records import Position
 
@@ -151,6 +152,17 @@ def test_invalid_utf8_is_escaped_not_altered(tmp_path: Path) -> None:
     assert payloads[1] == '{"a": "\\xff\\xfe"}'
     with pytest.raises(orjson.JSONDecodeError):
         orjson.loads(payloads[1])
+
+
+@pytest.mark.parametrize("name", ["a.ndjson", "b.json"])  # split lines, or one whole document
+def test_invalid_utf8_after_a_backslash_still_fails_decoding(tmp_path: Path, name: str) -> None:
+    # "\\" + "\\xff" would read as a valid JSON escape: the text is marked instead
+    write(tmp_path / "data" / name, b'{"a": "x\\\xff"}\n')
+    records, _ = run(make_source(tmp_path, format="ndjson" if name.endswith("ndjson") else "json"))
+    (payload,) = [p for _, _, p in records]
+    assert payload == MARK + '{"a": "x\\\\xff"}'
+    with pytest.raises(orjson.JSONDecodeError):
+        orjson.loads(payload)
 
 
 def test_explicit_formats(tmp_path: Path) -> None:

@@ -7,9 +7,10 @@ import json
 
 import pytest
 
-from lakegate.connectors.kafka.batch import headers_json
+from lakegate.connectors.kafka.batch import headers_json, utf8_text
 from lakegate.connectors.kafka.headers import headers_text, json_string
 from lakegate.connectors.kafka.jvm_utf8 import decode
+from lakegate.connectors.undecodable import MARK
 
 R = "\ufffd"
 
@@ -49,3 +50,9 @@ def test_json_strings_escape_controls_with_upper_case_hex_and_nothing_else() -> 
 
 def test_messages_without_headers_have_null_headers() -> None:
     assert headers_json([None, [], [("k", b"\xff")]]).to_pylist() == [None, None, '{"k":"\ufffd"}']
+
+
+def test_values_that_are_not_utf8_never_decode_as_json_and_keys_are_replaced_as_java_does() -> None:
+    values = utf8_text([b'{"a":"\xff"}', b'{"a":"x\\\xff"}', b'{"a":1}'])
+    assert values.to_pylist() == ['{"a":"\\xff"}', MARK + '{"a":"x\\\\xff"}', '{"a":1}']
+    assert utf8_text([b"k\xff", None], replace=True).to_pylist() == ["k\ufffd", None]
