@@ -93,6 +93,12 @@ class TerminalConnectorError(ConnectorError, Terminal):
     """A source or sink failed in a way that no retry will fix."""
 
 
+class Fenced(ConnectorError):
+    """Another process committed a stream this one was about to commit too (this one lost it): the
+    commit is refused and the engine starts again from the stored positions (see
+    :mod:`lakegate.connectors.fencing`). Retrying the same commit cannot help."""
+
+
 class RecordError(LakegateError, Terminal):
     """One record cannot be processed; it belongs in the dead-letter queue."""
 

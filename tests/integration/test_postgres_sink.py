@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from lakegate.connectors.base import RunContext
 from lakegate.connectors.postgres.config import PostgresSinkConfig
 from lakegate.connectors.postgres.sink import PostgresSink
-from lakegate.errors import TerminalConnectorError, TransientConnectorError
+from lakegate.errors import Fenced, TerminalConnectorError, TransientConnectorError
 from tests.helpers.postgres import (
     accounts_pipeline,
     admin,
@@ -391,3 +391,27 @@ def test_role_without_create_privileges_writes_into_prepared_tables(new_sink: Ne
         with admin() as con:
             con.execute(sql.SQL("DROP OWNED BY {role}").format(**names))
             con.execute(sql.SQL("DROP ROLE {role}").format(**names))
+
+
+def test_a_zombie_cannot_commit_a_stream_another_process_moved(new_sink: NewSink, schema: str) -> None:
+    """Two processes of one pipeline: the first stalls with rows of partition 0 read from offset 10;
+    the group hands partition 0 to the second, which commits it up to 15. The first must not write
+    its rows when it wakes up; once it reads the positions again it commits normally."""
+    first, second = new_sink(), new_sink()
+    for sink in (first, second):
+        sink.open(SCHEMA)
+    first.committed_positions()
+    first.write(rows((0, "start")))
+    first.commit({"src": {"p0": {"next": 10}, "p1": {"next": 3}}})
+    second.committed_positions()  # assigned partition 0 at offset 10
+    second.write(rows((10, "second")))
+    second.commit({"src": {"p0": {"next": 15}}})
+    first.write(rows((10, "zombie")))
+    with pytest.raises(Fenced, match="another process committed src p0"):
+        first.commit({"src": {"p0": {"next": 14}, "p1": {"next": 3}}})
+    assert table_rows(schema) == [(0, "start"), (10, "second")]
+    first.clear_buffer()  # the engine drops what it read and starts again
+    assert first.committed_positions() == {"src": {"p0": {"next": 15}, "p1": {"next": 3}}}
+    first.write(rows((3, "p1")))
+    first.commit({"src": {"p0": {"next": 15}, "p1": {"next": 4}}})  # p1 is still its own
+    assert table_rows(schema) == [(0, "start"), (3, "p1"), (10, "second")]

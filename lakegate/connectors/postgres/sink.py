@@ -4,6 +4,8 @@ Each :meth:`PostgresSink.commit` is one PostgreSQL transaction: the buffered row
 with ``COPY`` (into the table, or in ``upsert`` mode into a temporary staging table followed by
 ``INSERT … ON CONFLICT (key) DO UPDATE``), then this sink's row of ``lakegate_offsets`` is upserted
 with the source positions, then ``COMMIT``. Rows and positions become durable together or not at all.
+Under the sink's lock, a commit that would move a stream another process has moved since this one
+last knew it is refused (:mod:`lakegate.connectors.fencing`).
 
 A lost connection is a :class:`~lakegate.errors.TransientConnectorError`: the buffer is kept and the
 next :meth:`~PostgresSink.commit` reconnects and loads it again. When the connection died while
@@ -25,12 +27,13 @@ import pyarrow as pa
 from psycopg import sql
 
 from lakegate.connectors.base import BufferedSink, Capabilities, Delivery, RunContext
+from lakegate.connectors.fencing import Fencing
 from lakegate.connectors.filelog import copy_positions
 from lakegate.connectors.postgres import catalog
 from lakegate.connectors.postgres.connection import Target, connect, error_message
 from lakegate.connectors.postgres.schema import column_type, is_nested, read_type, schema_problems
 from lakegate.connectors.postgres.transfer import csv_blocks, last_per_key, private_duckdb, read_csv
-from lakegate.errors import SchemaError, TerminalConnectorError, TransientConnectorError
+from lakegate.errors import Fenced, SchemaError, TerminalConnectorError, TransientConnectorError
 from lakegate.records import SourcePositions, merge_furthest
 
 STAGE_TABLE = "__lg_stage"
@@ -43,6 +46,8 @@ class _InDoubt:
     xid: str
     rows: int
     positions: SourcePositions
+    committing: SourcePositions
+    """What this process committed (before merging other processes' positions)."""
 
 
 class PostgresSink(BufferedSink):
@@ -60,6 +65,7 @@ class PostgresSink(BufferedSink):
         self._schema: pa.Schema | None = None
         self._committed: SourcePositions | None = None
         self._in_doubt: _InDoubt | None = None
+        self._fencing = Fencing(name)
 
     # --- connection and errors ----------------------------------------------------------------
 
@@ -190,11 +196,13 @@ class PostgresSink(BufferedSink):
         """This sink's row of ``lakegate_offsets`` (``{}`` when it never committed); no open() needed."""
         self._committed = None  # read them again: other processes of the pipeline may have committed
         with self._errors("reading positions"), self._session() as con:
-            return (
+            stored = (
                 self._settle(con)
                 if con is self._con
                 else catalog.read_positions(con, self.positions_sql, self.context.pipeline, self.name)
             )
+        self._fencing.learned(stored)
+        return stored
 
     def _settle(self, con: psycopg.Connection[Any]) -> SourcePositions:
         """Learn the outcome of a commit in doubt, then return the stored positions."""
@@ -209,6 +217,7 @@ class PostgresSink(BufferedSink):
                     sink=self.name,
                 )
             if status == "committed":  # it landed: those rows are durable, keep only the later ones
+                self._fencing.committed(doubt.committing)
                 rest = self.buffered()
                 self.clear_buffer()
                 if rest is not None and rest.num_rows > doubt.rows:
@@ -227,7 +236,7 @@ class PostgresSink(BufferedSink):
         """Load the buffered rows and upsert the positions in one transaction (retryable)."""
         if self._schema is None:
             raise TerminalConnectorError("commit() called before open()", sink=self.name)
-        positions = copy_positions(positions, self.name)
+        positions = committing = copy_positions(positions, self.name)
         xid: str | None = None
         rows = self.pending_records
         try:
@@ -244,6 +253,11 @@ class PostgresSink(BufferedSink):
                 current = catalog.lock_and_read_positions(
                     con, self.positions_sql, self.context.pipeline, self.name
                 )
+                try:
+                    self._fencing.check(committing, current)
+                except Fenced:
+                    self._rollback()
+                    raise
                 positions = merge_furthest(current, positions)
                 data = self.buffered()
                 if data is not None:
@@ -252,8 +266,9 @@ class PostgresSink(BufferedSink):
                 con.commit()
         except TransientConnectorError:
             if xid is not None:
-                self._in_doubt = _InDoubt(xid, rows, positions)
+                self._in_doubt = _InDoubt(xid, rows, positions, committing)
             raise
+        self._fencing.committed(committing)
         self._committed = positions
         self.clear_buffer()
 
