@@ -5,16 +5,16 @@ Flink's UPPER/LOWER are Java's ``String.toUpperCase``/``toLowerCase``: full case
 point to one code point (``ß`` → ``ẞ``, ``Σ`` → lower-case sigma everywhere) with a newer Unicode. The tables
 below list every character whose mapping differs, with DuckDB's result; they were read off both
 engines over every code point that has a case mapping, and the parity suite checks them again (case
-``case_mapping``). :func:`case_map` protects those characters from Flink's mapping (each becomes a
-placeholder of two Unicode *noncharacters*, U+FDD0 to U+FDEF, which the standard reserves for internal
-use) and puts DuckDB's mapping in their place afterwards; texts without them take the plain path.
+``case_mapping``). :func:`case_map` protects those characters from Flink's mapping (``TRANSLATE3``
+turns each into a private-use stand-in, see :data:`PLACEHOLDERS`) and puts DuckDB's mapping in their
+place afterwards; texts without them take the plain path.
 """
 
 from __future__ import annotations
 
 from sqlglot import exp
 
-from lakegate.engine.flink.dialect import flink_call, to_sql
+from lakegate.engine.flink.dialect import flink_call
 from lakegate.plan.emit import lit
 
 UPPER_DIFFERENCES = {
@@ -72,25 +72,23 @@ LOWER_DIFFERENCES = {
 """Character → DuckDB's lower(); Flink's LOWER gives something else (``Σ``: at the end of a word)."""
 
 
-def _placeholder(i: int) -> str:
-    return chr(0xFDD0 + i // 32) + chr(0xFDD0 + i % 32)
+PLACEHOLDERS = 0x10FF00
+"""First of the code points standing in for the protected characters during Flink's mapping: one
+each, from the end of Supplementary Private Use Area-B (U+10FF00 on), which case mapping leaves alone."""
 
 
-def _character_class(chars: list[str]) -> str:
-    return "[" + "".join(chars) + "]"
+def _placeholders(count: int) -> str:
+    return "".join(chr(PLACEHOLDERS + i) for i in range(count))
 
 
 def case_map(text: exp.Expr, *, upper: bool) -> exp.Expr:
     """DuckDB's ``upper(text)`` (or ``lower``) as a Flink expression."""
     table = UPPER_DIFFERENCES if upper else LOWER_DIFFERENCES
     function = "UPPER" if upper else "LOWER"
-    chars = sorted(table)
-    protected = text.copy()
-    for i, char in enumerate(chars):
-        protected = flink_call("REPLACE", protected, lit(char), lit(_placeholder(i)))
-    restored = flink_call(function, protected)
-    for i, char in enumerate(chars):
-        restored = flink_call("REPLACE", restored, lit(_placeholder(i)), lit(table[char]))
-    special = flink_call("REGEXP", text.copy(), lit(_character_class(chars)))
-    one_line = exp.var(to_sql(restored))  # ~300 nested calls: one line, not 300 indented ones
-    return exp.Case().when(special, one_line).else_(flink_call(function, text.copy()))
+    chars = "".join(sorted(table))
+    stand_ins = _placeholders(len(chars))
+    protected = flink_call("TRANSLATE3", text.copy(), lit(chars), lit(stand_ins))
+    mapped = flink_call(function, protected)
+    restored = flink_call("TRANSLATE3", mapped, lit(stand_ins), lit("".join(table[c] for c in chars)))
+    special = flink_call("REGEXP", text.copy(), lit("[" + chars + "]"))
+    return exp.Case().when(special, restored).else_(flink_call(function, text.copy()))

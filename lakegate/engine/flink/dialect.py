@@ -96,7 +96,8 @@ class Flink(Dialect):
 
 
 DEEP_EXPRESSIONS = 20_000
-"""Recursion limit while writing SQL: DuckDB's case mapping nests about 300 REPLACE calls (casemap)."""
+"""Recursion limit while writing SQL: a long chain of ``||`` or ``+`` in a rule nests one level per
+operand, and sqlglot writes each level with a few Python frames."""
 
 
 def to_sql(e: exp.Expr, *, pretty: bool = False) -> str:

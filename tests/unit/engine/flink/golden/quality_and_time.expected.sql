@@ -270,7 +270,17 @@ WITH
     `id` AS `id`,
     CASE
       WHEN REGEXP(`email`, '[İΣⰯꟀꟐꟖꟘ𐕰𐕱𐕲𐕳𐕴𐕵𐕶𐕷𐕸𐕹𐕺𐕼𐕽𐕾𐕿𐖀𐖁𐖂𐖃𐖄𐖅𐖆𐖇𐖈𐖉𐖊𐖌𐖍𐖎𐖏𐖐𐖑𐖒𐖔𐖕]')
-      THEN REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(LOWER(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(`email`, 'İ', '﷐﷐'), 'Σ', '﷐﷑'), 'Ⱟ', '﷐﷒'), 'Ꟁ', '﷐﷓'), 'Ꟑ', '﷐﷔'), 'Ꟗ', '﷐﷕'), 'Ꟙ', '﷐﷖'), '𐕰', '﷐﷗'), '𐕱', '﷐﷘'), '𐕲', '﷐﷙'), '𐕳', '﷐﷚'), '𐕴', '﷐﷛'), '𐕵', '﷐﷜'), '𐕶', '﷐﷝'), '𐕷', '﷐﷞'), '𐕸', '﷐﷟'), '𐕹', '﷐﷠'), '𐕺', '﷐﷡'), '𐕼', '﷐﷢'), '𐕽', '﷐﷣'), '𐕾', '﷐﷤'), '𐕿', '﷐﷥'), '𐖀', '﷐﷦'), '𐖁', '﷐﷧'), '𐖂', '﷐﷨'), '𐖃', '﷐﷩'), '𐖄', '﷐﷪'), '𐖅', '﷐﷫'), '𐖆', '﷐﷬'), '𐖇', '﷐﷭'), '𐖈', '﷐﷮'), '𐖉', '﷐﷯'), '𐖊', '﷑﷐'), '𐖌', '﷑﷑'), '𐖍', '﷑﷒'), '𐖎', '﷑﷓'), '𐖏', '﷑﷔'), '𐖐', '﷑﷕'), '𐖑', '﷑﷖'), '𐖒', '﷑﷗'), '𐖔', '﷑﷘'), '𐖕', '﷑﷙')), '﷐﷐', 'i'), '﷐﷑', 'σ'), '﷐﷒', 'ⱟ'), '﷐﷓', 'ꟁ'), '﷐﷔', 'ꟑ'), '﷐﷕', 'ꟗ'), '﷐﷖', 'ꟙ'), '﷐﷗', '𐖗'), '﷐﷘', '𐖘'), '﷐﷙', '𐖙'), '﷐﷚', '𐖚'), '﷐﷛', '𐖛'), '﷐﷜', '𐖜'), '﷐﷝', '𐖝'), '﷐﷞', '𐖞'), '﷐﷟', '𐖟'), '﷐﷠', '𐖠'), '﷐﷡', '𐖡'), '﷐﷢', '𐖣'), '﷐﷣', '𐖤'), '﷐﷤', '𐖥'), '﷐﷥', '𐖦'), '﷐﷦', '𐖧'), '﷐﷧', '𐖨'), '﷐﷨', '𐖩'), '﷐﷩', '𐖪'), '﷐﷪', '𐖫'), '﷐﷫', '𐖬'), '﷐﷬', '𐖭'), '﷐﷭', '𐖮'), '﷐﷮', '𐖯'), '﷐﷯', '𐖰'), '﷑﷐', '𐖱'), '﷑﷑', '𐖳'), '﷑﷒', '𐖴'), '﷑﷓', '𐖵'), '﷑﷔', '𐖶'), '﷑﷕', '𐖷'), '﷑﷖', '𐖸'), '﷑﷗', '𐖹'), '﷑﷘', '𐖻'), '﷑﷙', '𐖼')
+      THEN TRANSLATE3(
+        LOWER(
+          TRANSLATE3(
+            `email`,
+            'İΣⰯꟀꟐꟖꟘ𐕰𐕱𐕲𐕳𐕴𐕵𐕶𐕷𐕸𐕹𐕺𐕼𐕽𐕾𐕿𐖀𐖁𐖂𐖃𐖄𐖅𐖆𐖇𐖈𐖉𐖊𐖌𐖍𐖎𐖏𐖐𐖑𐖒𐖔𐖕',
+            '􏼀􏼁􏼂􏼃􏼄􏼅􏼆􏼇􏼈􏼉􏼊􏼋􏼌􏼍􏼎􏼏􏼐􏼑􏼒􏼓􏼔􏼕􏼖􏼗􏼘􏼙􏼚􏼛􏼜􏼝􏼞􏼟􏼠􏼡􏼢􏼣􏼤􏼥􏼦􏼧􏼨􏼩'
+          )
+        ),
+        '􏼀􏼁􏼂􏼃􏼄􏼅􏼆􏼇􏼈􏼉􏼊􏼋􏼌􏼍􏼎􏼏􏼐􏼑􏼒􏼓􏼔􏼕􏼖􏼗􏼘􏼙􏼚􏼛􏼜􏼝􏼞􏼟􏼠􏼡􏼢􏼣􏼤􏼥􏼦􏼧􏼨􏼩',
+        'iσⱟꟁꟑꟗꟙ𐖗𐖘𐖙𐖚𐖛𐖜𐖝𐖞𐖟𐖠𐖡𐖣𐖤𐖥𐖦𐖧𐖨𐖩𐖪𐖫𐖬𐖭𐖮𐖯𐖰𐖱𐖳𐖴𐖵𐖶𐖷𐖸𐖹𐖻𐖼'
+      )
       ELSE LOWER(`email`)
     END AS `email`,
     `price` AS `price`,
