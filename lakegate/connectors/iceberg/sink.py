@@ -10,8 +10,10 @@ Rows are not held in memory until the commit: once the buffer holds ``STAGE_BYTE
 is written out as Parquet data files (pyiceberg's writer: field ids, partitioning, statistics) by a
 background thread, while the engine goes on with the next batches, and the commit waits for those
 writes and appends the files — so memory is bounded by that threshold (one buffer being written, one
-filling), not by the commit interval. Files written but never committed (a crash) are referenced by no
-snapshot: invisible, and removable by Iceberg's orphan-file maintenance.
+filling), not by the commit interval. At the commit, when nothing else is left to do, the rows still
+buffered of an unpartitioned table are written as :data:`FINAL_WRITERS` data files at once, in as many
+threads (when there are at least :data:`FINAL_SPLIT_BYTES` of them). Files written but never committed
+(a crash) are referenced by no snapshot: invisible, and removable by Iceberg's orphan-file maintenance.
 
 The writer takes the table's properties, over :data:`WRITER_DEFAULTS` (only the writer sees those;
 they are not stored in the table).
@@ -60,6 +62,11 @@ from lakegate.records import SourcePositions, merge_furthest
 COMMIT_ATTEMPTS = 3
 STAGE_BYTES = 64 << 20
 """Buffered Arrow bytes that are written out as data files ahead of the commit."""
+FINAL_WRITERS = 2
+"""Threads (and data files) the rows buffered at a commit are written with, for an unpartitioned table:
+the commit waits for that write, so it is the run's tail (Parquet encoding and zstd release the GIL)."""
+FINAL_SPLIT_BYTES = 16 << 20
+"""Buffered Arrow bytes from which the commit's write is split (smaller files are not worth it)."""
 POSITIONS_PREFIX = "lakegate.positions"
 WRITER_DEFAULTS = {"write.parquet.dict-size-bytes": str(256 << 10)}
 """Parquet writer settings used unless the table's properties say otherwise. A dictionary page of at
@@ -193,14 +200,25 @@ class IcebergSink(BufferedSink):
         background; ``wait``: also wait for every write and collect its files."""
         data = self.buffered()
         if data is not None and self._table is not None and self._table_arrow is not None:
-            self._collect(keep=0)  # at most one write in flight: memory stays bounded
+            if not wait:
+                self._collect(keep=0)  # at most one write in flight: memory stays bounded
             if self._writer is None:
-                self._writer = ThreadPoolExecutor(1, thread_name_prefix="lakegate-iceberg-writer")
-            self._writing.append((self._writer.submit(self._write_files, data), data))
+                self._writer = ThreadPoolExecutor(FINAL_WRITERS, thread_name_prefix="lakegate-iceberg-writer")
+            parts = self._final_parts(data) if wait else [data]
+            for part in parts:
+                self._writing.append((self._writer.submit(self._write_files, part), part))
             self._staged_rows += data.num_rows
             self.clear_buffer()
         if wait:
             self._collect(keep=0)
+
+    def _final_parts(self, data: pa.Table) -> list[pa.Table]:
+        """``data`` cut into the pieces the commit writes at once (see :data:`FINAL_WRITERS`)."""
+        assert self._table is not None
+        if data.nbytes < FINAL_SPLIT_BYTES or not self._table.spec().is_unpartitioned():
+            return [data]
+        size = -(-data.num_rows // FINAL_WRITERS)
+        return [data.slice(start, size) for start in range(0, data.num_rows, size)]
 
     def _write_files(self, data: pa.Table) -> list[DataFile]:
         assert self._table is not None and self._table_arrow is not None
@@ -221,15 +239,17 @@ class IcebergSink(BufferedSink):
         """Wait for the background writes but the last ``keep`` and take their files. A write that
         failed puts its rows back in the buffer (to be written again) and raises."""
         failed: BaseException | None = None
+        put_back: list[pa.Table] = []
         while len(self._writing) > keep:
             future, data = self._writing.pop(0)
             try:
                 self._staged.extend(future.result())
             except BaseException as exc:
                 self._staged_rows -= data.num_rows
-                self._buffer.insert(0, data)
+                put_back.append(data)
                 self._pending += data.num_rows
                 failed = failed or exc
+        self._buffer[:0] = put_back
         if failed is None:
             return
         if isinstance(failed, OSError):

@@ -25,7 +25,9 @@ from lakegate.schemas.schema import Schema
 from lakegate.schemas.types import LType
 
 _SCALARS = ("string", "boolean", "int", "long")
-_BLOCK = 1 << 20
+_MIN_BLOCK = 1 << 20
+_MAX_BLOCK = 1 << 30
+"""Arrow's reader parses a piece as one block (so its columns come out as one chunk) up to this size."""
 
 
 def _eligible(t: LType, nested: bool = False) -> bool:
@@ -87,9 +89,12 @@ class FastJsonDecoder:
     def _parse(self, text: pa.Array) -> pa.Table:
         joined = pc.binary_join(pa.ListArray.from_arrays(pa.array([0, len(text)], pa.int32()), text), "\n")
         buffer = joined.buffers()[2].slice(0, pc.binary_length(joined)[0].as_py())
+        # One block for the whole piece: its columns come out as one chunk instead of one per MiB,
+        # and everything downstream (filters, casts, the sinks' writers) works per chunk.
+        block = min(max(buffer.size + 1, _MIN_BLOCK), _MAX_BLOCK)
         return pj.read_json(
             pa.BufferReader(buffer),
-            read_options=pj.ReadOptions(use_threads=False, block_size=_BLOCK),
+            read_options=pj.ReadOptions(use_threads=False, block_size=block),
             parse_options=self.parse_options,
         )
 

@@ -30,6 +30,7 @@ from lakegate.engine.local.decoder import Decoded, Decoder
 from lakegate.engine.local.delivery import SinkWriter
 from lakegate.engine.local.executor import TransformExecutor
 from lakegate.engine.local.hooks import PartitionsLost, RunnerHooks
+from lakegate.engine.local.memory import engine_memory_pool, no_collection
 from lakegate.engine.local.prefetch import Prefetcher
 from lakegate.engine.local.report import RunReport, SourceCounts, TransformCounts
 from lakegate.plan.model import Plan
@@ -135,16 +136,17 @@ class PipelineRunner:
         starts again, in this process, from the positions the sinks committed.
         """
         started = time.monotonic()
-        while True:
-            try:
-                self._run_once(started)
-                break
-            except PartitionsLost as exc:
-                if self._stopping:
+        with engine_memory_pool():
+            while True:
+                try:
+                    self._run_once(started)
                     break
-                self.report.restarts += 1
-                logger.warning("%s; starting again from the positions the sinks committed", exc)
-                self._reset()
+                except PartitionsLost as exc:
+                    if self._stopping:
+                        break
+                    self.report.restarts += 1
+                    logger.warning("%s; starting again from the positions the sinks committed", exc)
+                    self._reset()
         self.report.seconds = time.monotonic() - started
         self.report.stopped_by_signal = self._stopping
         return self.report
@@ -161,21 +163,23 @@ class PipelineRunner:
     def _run_once(self, started: float) -> None:
         con = connect(self.plan.threads)
         params = {f"{SECRET_PREFIX}{k}": v for k, v in self.env.items()}
-        writers = self._writers = self._make_writers()
+        with no_collection():  # imports the sinks' modules
+            writers = self._writers = self._make_writers()
         positions = self._positions
         prefetch: Prefetcher[tuple[str, RawChunk], Decoded | None] | None = None
         pool: ThreadPoolExecutor | None = None
         executors: dict[str, TransformExecutor] = {}
         try:
-            for w in writers.values():
-                w.open()
-            decoding = con.cursor()  # the prefetch thread's own connection
-            decoders = {
-                n: Decoder(s.schema, s.metadata_keys, decoding, s.metadata_types)
-                for n, s in self.plan.sources.items()
-            }
-            pool = ThreadPoolExecutor(2, thread_name_prefix="lakegate-transform")
-            executors = {n: TransformExecutor(t, con, params, pool) for n, t in self.plan.transforms.items()}
+            with no_collection():
+                for w in writers.values():
+                    w.open()
+                decoding = con.cursor()  # the prefetch thread's own connection
+                decoders = {
+                    n: Decoder(s.schema, s.metadata_keys, decoding, s.metadata_types)
+                    for n, s in self.plan.sources.items()
+                }
+                pool = ThreadPoolExecutor(2, thread_name_prefix="lakegate-transform")
+                executors = {n: TransformExecutor(t, con, params, pool) for n, t in self.plan.transforms.items()}
             for name in self.plan.sources:
                 self.report.sources.setdefault(name, SourceCounts())
             for name in self.plan.transforms:

@@ -309,3 +309,53 @@ def test_a_failed_background_write_keeps_its_rows_for_the_next_attempt(
     assert table is not None
     assert sorted_rows(table.scan().to_arrow()) == sorted_rows(rows(0, 10))
     sink.close()
+
+
+@pytest.mark.parametrize(("partition_by", "files"), [([], 2), (["country"], 3)])
+def test_the_rows_buffered_at_the_commit_are_written_by_several_threads_when_unpartitioned(
+    context: RunContext, monkeypatch: pytest.MonkeyPatch, partition_by: list[str], files: int
+) -> None:
+    import lakegate.connectors.iceberg.sink as sink_module
+
+    monkeypatch.setattr(sink_module, "FINAL_SPLIT_BYTES", 1)  # split whatever is left
+    sink = make_sink(context, partition_by=partition_by)
+    sink.open(SCHEMA)
+    sink.write(rows(0, 7))
+    sink.write(rows(7, 6))
+    sink.commit({"src": {"s": {"next": 13}}})
+    table = sink.table
+    assert table is not None
+    assert sorted_rows(table.scan().to_arrow()) == sorted_rows(rows(0, 13))
+    # Unpartitioned: one file per writer thread; partitioned: one per partition, not split further.
+    assert len(list(table.scan().plan_files())) == files
+    sink.close()
+
+
+def test_a_failed_part_of_the_commits_write_keeps_every_row(
+    context: RunContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import lakegate.connectors.iceberg.sink as sink_module
+    from lakegate.errors import TransientConnectorError
+
+    monkeypatch.setattr(sink_module, "FINAL_SPLIT_BYTES", 1)
+    real = sink_module._dataframe_to_data_files
+    calls: list[int] = []
+
+    def second_part_fails(**kwargs: Any) -> Any:
+        calls.append(kwargs["df"].num_rows)
+        if len(calls) == 2:
+            raise OSError("disk full")
+        return real(**kwargs)
+
+    monkeypatch.setattr(sink_module, "_dataframe_to_data_files", second_part_fails)
+    sink = make_sink(context)
+    sink.open(SCHEMA)
+    sink.write(rows(0, 10))
+    with pytest.raises(TransientConnectorError, match="disk full"):
+        sink.commit({"src": {"s": {"next": 10}}})
+    assert sink.pending_records == 10  # the part written stays staged, the failed one is buffered
+    table = sink.table
+    assert table is not None and table.current_snapshot() is None
+    sink.commit({"src": {"s": {"next": 10}}})  # the engine's retry
+    assert sorted_rows(table.scan().to_arrow()) == sorted_rows(rows(0, 10))
+    sink.close()
