@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import psycopg
 import pyarrow as pa
 import pyarrow.compute as pc
+from psycopg import sql
 
 
 class ScoreBids:
@@ -88,3 +90,24 @@ class RecordsSeen:
     def transform(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         seen = pa.array([batch.num_rows] * batch.num_rows, pa.int64())
         return pa.RecordBatch.from_arrays([*batch.columns, seen], names=[*batch.schema.names, "seen"])
+
+
+class CommitsAsAnotherProcess:
+    """On its first batch, plays another process of the pipeline that took the streams over: it
+    stores ``positions`` (JSON) as the ``postgres`` sink's positions, so the running process's next
+    commit must be refused (fenced). Passes the batch through."""
+
+    def __init__(self, dsn: str, schema: str, pipeline: str, sink: str, positions: str) -> None:
+        self.dsn, self.schema, self.pipeline, self.sink, self.positions = dsn, schema, pipeline, sink, positions
+        self.done = False
+
+    def transform(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        if batch.num_rows and not self.done:  # (compiling calls it on an empty batch)
+            self.done = True
+            upsert = sql.SQL(
+                "INSERT INTO {} (pipeline, sink, positions, committed_at) VALUES (%s, %s, %s::jsonb, now()) "
+                "ON CONFLICT (pipeline, sink) DO UPDATE SET positions = EXCLUDED.positions"
+            ).format(sql.Identifier(self.schema, "lakegate_offsets"))
+            with psycopg.connect(self.dsn, autocommit=True) as con:
+                con.execute(upsert, [self.pipeline, self.sink, self.positions])
+        return batch

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from lakegate.connectors.base import RunContext
 from lakegate.connectors.postgres.config import PostgresSinkConfig
 from lakegate.connectors.postgres.sink import PostgresSink
-from lakegate.errors import Fenced, TerminalConnectorError, TransientConnectorError
+from lakegate.errors import TerminalConnectorError, TransientConnectorError
 from tests.helpers.postgres import (
     accounts_pipeline,
     admin,
@@ -393,25 +393,48 @@ def test_role_without_create_privileges_writes_into_prepared_tables(new_sink: Ne
             con.execute(sql.SQL("DROP ROLE {role}").format(**names))
 
 
-def test_a_zombie_cannot_commit_a_stream_another_process_moved(new_sink: NewSink, schema: str) -> None:
-    """Two processes of one pipeline: the first stalls with rows of partition 0 read from offset 10;
-    the group hands partition 0 to the second, which commits it up to 15. The first must not write
-    its rows when it wakes up; once it reads the positions again it commits normally."""
-    first, second = new_sink(), new_sink()
-    for sink in (first, second):
-        sink.open(SCHEMA)
-    first.committed_positions()
-    first.write(rows((0, "start")))
-    first.commit({"src": {"p0": {"next": 10}, "p1": {"next": 3}}})
-    second.committed_positions()  # assigned partition 0 at offset 10
-    second.write(rows((10, "second")))
-    second.commit({"src": {"p0": {"next": 15}}})
-    first.write(rows((10, "zombie")))
-    with pytest.raises(Fenced, match="another process committed src p0"):
-        first.commit({"src": {"p0": {"next": 14}, "p1": {"next": 3}}})
-    assert table_rows(schema) == [(0, "start"), (10, "second")]
-    first.clear_buffer()  # the engine drops what it read and starts again
-    assert first.committed_positions() == {"src": {"p0": {"next": 15}, "p1": {"next": 3}}}
-    first.write(rows((3, "p1")))
-    first.commit({"src": {"p0": {"next": 15}, "p1": {"next": 4}}})  # p1 is still its own
-    assert table_rows(schema) == [(0, "start"), (3, "p1"), (10, "second")]
+
+FENCED_PIPELINE = """
+pipeline: fenced
+schemas:
+  event:
+    fields:
+      - {name: id, type: long, required: true}
+      - {name: name, type: string}
+sources:
+  events: {type: files, path: data, schema: event}
+transforms:
+  copy:
+    source: events
+    rules:
+      - type: python
+        class: tests.helpers.transformers.CommitsAsAnotherProcess
+        options:
+          dsn: "${LAKEGATE_E2E_PG_DSN}"
+          schema: SCHEMA
+          pipeline: fenced
+          sink: events_pg
+          positions: '{"events": {"a.jsonl": {"next": 0}}}'  # took the file over, read nothing yet
+    sinks: [events_pg]
+sinks:
+  events_pg: {type: postgres, dsn: "${LAKEGATE_E2E_PG_DSN}", table: SCHEMA.events}
+"""
+
+
+def test_a_fenced_commit_makes_the_run_start_again_from_the_stored_positions(
+    tmp_path: Path, schema: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While the run holds its first batch, "another process" moves the sink's stored positions: the
+    run's commit is refused, it drops the batch, reads the positions again and writes every row once."""
+    monkeypatch.setenv("LAKEGATE_E2E_PG_DSN", pg_dsn())
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).resolve().parents[2]))
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "a.jsonl").write_text("".join(json.dumps({"id": i, "name": f"n{i}"}) + "\n" for i in range(50)))
+    pipeline = tmp_path / "pipeline.yaml"
+    pipeline.write_text(FENCED_PIPELINE.replace("SCHEMA", schema))
+    report = tmp_path / "report.json"
+    proc = lakegate("run", str(pipeline), "--quiet", "--report", str(report))
+    assert "another process committed" in proc.stderr and "starting again" in proc.stderr
+    assert json.loads(report.read_text())["restarts"] == 1
+    stored = fetch(sql.SQL("SELECT count(*), count(DISTINCT id) FROM {}").format(sql.Identifier(schema, "events")))
+    assert stored == [(50, 50)]

@@ -4,7 +4,9 @@ Each :meth:`IcebergSink.commit` is one Iceberg append snapshot whose summary car
 ``lakegate.positions.<pipeline>.<sink>`` = the source positions as JSON: the data and the positions
 become visible in the same atomic catalog commit. On restart the positions are found by walking the
 snapshots from the current one back through their parents, keeping the furthest entry per stream
-(several processes of a pipeline may commit to one table: see :mod:`.positions`).
+(several processes of a pipeline may commit to one table: see :mod:`.positions`; a commit that would
+move a stream another process has moved since this one last knew it is refused, see
+:mod:`lakegate.connectors.fencing`).
 
 Rows are not held in memory until the commit: once the buffer holds ``STAGE_BYTES`` of Arrow data it
 is written out as Parquet data files (pyiceberg's writer: field ids, partitioning, statistics) by a
@@ -43,6 +45,7 @@ from pyiceberg.table import Table
 
 from lakegate._optional import require
 from lakegate.connectors.base import BufferedSink, Capabilities, Delivery, RunContext
+from lakegate.connectors.fencing import Fencing
 from lakegate.connectors.filelog import copy_positions
 from lakegate.connectors.iceberg.catalog import load_catalog, resolve_catalog_spec
 from lakegate.connectors.iceberg.duckdb_reader import iceberg_scan_sql, load_iceberg_extension
@@ -95,6 +98,7 @@ class IcebergSink(BufferedSink):
         self._writing: list[tuple[Future[list[DataFile]], pa.Table]] = []
         """Background writes of data files not yet collected, each with its rows."""
         self._writer: ThreadPoolExecutor | None = None
+        self._fencing = Fencing(name)
 
     @property
     def positions_key(self) -> str:
@@ -168,12 +172,15 @@ class IcebergSink(BufferedSink):
         """The positions of the newest snapshot (in the current lineage) that carries this sink's key."""
         if self._table is not None:
             self._table.refresh()
-            return self._stored_positions(self._table)
-        try:
-            table = self._load_table()
-            return positions_in_history(table, self.positions_key) if table is not None else {}
-        finally:
-            self._release_catalog()
+            stored = self._stored_positions(self._table)
+        else:
+            try:
+                table = self._load_table()
+                stored = positions_in_history(table, self.positions_key) if table is not None else {}
+            finally:
+                self._release_catalog()
+        self._fencing.learned(stored)
+        return stored
 
     def prepare(self, table: pa.Table) -> pa.Table:
         """Rows in the storage types (timestamps in µs, zoned ones in UTC)."""
@@ -276,7 +283,9 @@ class IcebergSink(BufferedSink):
         for attempt in range(1, COMMIT_ATTEMPTS + 1):
             # Other processes of the pipeline (one consumer group) commit their partitions to this
             # table too: merge with what the table holds (furthest per stream; see .positions).
-            positions = merge_furthest(self._stored_positions(table), requested)
+            stored = self._stored_positions(table)
+            self._fencing.check(requested, stored)  # a zombie's commit writes nothing
+            positions = merge_furthest(stored, requested)
             summary = {self.positions_key: json.dumps(positions, separators=(",", ":"), sort_keys=True)}
             try:
                 with (
@@ -296,10 +305,12 @@ class IcebergSink(BufferedSink):
                 table.refresh()
                 stored = self._stored_positions(table)
                 if merge_furthest(stored, positions) == stored:
+                    self._fencing.committed(requested)
                     break  # it did land
                 raise TransientConnectorError(f"Iceberg commit state unknown: {exc}", sink=self.name) from exc
             except OSError as exc:
                 raise TransientConnectorError(f"Iceberg commit failed: {exc}", sink=self.name) from exc
+        self._fencing.committed(requested)
         self._committed = positions
         self._staged.clear()
         self._staged_rows = 0

@@ -33,6 +33,7 @@ from lakegate.engine.local.hooks import PartitionsLost, RunnerHooks
 from lakegate.engine.local.memory import engine_memory_pool, no_collection
 from lakegate.engine.local.prefetch import Prefetcher
 from lakegate.engine.local.report import RunReport, SourceCounts, TransformCounts
+from lakegate.errors import Fenced
 from lakegate.plan.model import Plan
 from lakegate.plan.typecheck import connect
 from lakegate.records import Position
@@ -132,8 +133,10 @@ class PipelineRunner:
         """Run until the sources are exhausted (or, when following, until stopped).
 
         When a source loses its partitions to the consumer group without handing them over (see
-        :meth:`EngineHooks.abandon`), what was read since the last commit is dropped and the run
-        starts again, in this process, from the positions the sinks committed.
+        :meth:`EngineHooks.abandon`), or a sink refuses a commit because another process has moved
+        one of its streams meanwhile (:class:`~lakegate.errors.Fenced`), what was read since the last
+        commit is dropped and the run starts again, in this process, from the positions the sinks
+        committed.
         """
         started = time.monotonic()
         with engine_memory_pool():
@@ -141,7 +144,7 @@ class PipelineRunner:
                 try:
                     self._run_once(started)
                     break
-                except PartitionsLost as exc:
+                except (PartitionsLost, Fenced) as exc:  # lost streams to another process
                     if self._stopping:
                         break
                     self.report.restarts += 1

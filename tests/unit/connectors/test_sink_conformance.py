@@ -34,7 +34,7 @@ from lakegate.connectors.parquet.config import ParquetSinkConfig
 from lakegate.connectors.parquet.sink import ParquetSink
 from lakegate.connectors.postgres.config import PostgresSinkConfig
 from lakegate.connectors.postgres.sink import PostgresSink
-from lakegate.errors import TerminalConnectorError
+from lakegate.errors import Fenced, TerminalConnectorError
 from tests.helpers.postgres import drop_schema, pg_dsn
 
 SCHEMA = pa.schema(
@@ -315,3 +315,36 @@ def test_incompatible_existing_table_is_refused(kind: str, context: RunContext) 
     rows = read_back(SINK_FACTORIES[kind](context, "out"))
     assert rows[:-1] == make_rows(0, 1)
     assert rows[-1] == {"id": 50, "name": "only", **{n: None for n in SCHEMA.names[2:]}}
+
+
+SHARED_SINKS = ["iceberg", "postgres"]
+"""Sinks the processes of one pipeline (a consumer group) commit to together."""
+
+
+def test_a_zombie_cannot_commit_a_stream_another_process_moved(
+    request: pytest.FixtureRequest, new_sink: Callable[..., Sink]
+) -> None:
+    """Two processes of one pipeline: the first stalls with rows of partition 0 read from offset 10;
+    the group hands partition 0 to the second, which commits it up to 15. The first must not write
+    its rows when it wakes up (``Fenced``); once it has read the positions again it commits normally."""
+    if request.node.callspec.params["new_sink"] not in SHARED_SINKS:
+        pytest.skip("a sink one process owns")
+    first, second = new_sink(), new_sink()
+    for sink in (first, second):
+        sink.open(SCHEMA)
+    first.committed_positions()
+    first.write(make_table(0, 2))
+    first.commit({"src": {"p0": {"next": 10}, "p1": {"next": 3}}})
+    second.committed_positions()  # assigned partition 0 at offset 10
+    second.write(make_table(10, 2))
+    second.commit({"src": {"p0": {"next": 15}}})
+    first.write(make_table(20, 2))
+    with pytest.raises(Fenced, match="another process committed src p0"):
+        first.commit({"src": {"p0": {"next": 14}, "p1": {"next": 3}}})
+    first.close()  # the engine drops what it read and starts again
+    again = new_sink()
+    again.open(SCHEMA)
+    assert again.committed_positions() == {"src": {"p0": {"next": 15}, "p1": {"next": 3}}}
+    again.write(make_table(30, 1))
+    again.commit({"src": {"p0": {"next": 15}, "p1": {"next": 4}}})  # p1 is still its own
+    assert [r["id"] for r in read_back(again)] == [0, 1, 10, 11, 30]
