@@ -32,7 +32,7 @@ from lakegate.engine.flink.deploy.sqltext import (
     with_clause,
 )
 from lakegate.engine.flink.dialect import flink_type
-from lakegate.engine.flink.statements import payload_from_bytes
+from lakegate.engine.flink.statements import PAYLOAD_UTF8, payload_from_bytes
 from lakegate.errors import CompileError
 
 if TYPE_CHECKING:
@@ -92,7 +92,8 @@ class DeployTableFactory:
         head = comment(
             f"Source {source.name!r}: {what}\n"
             f"schema {source.schema.name or config.schema_} v{source.schema.version}; "
-            f"{payload_column} holds each record's JSON text"
+            f"{payload_column} holds each record's JSON text; a record whose bytes are not valid UTF-8\n"
+            f"({PAYLOAD_UTF8} false) is dead-lettered as malformed JSON, as on the embedded engine"
         )
         return f"{head}\nCREATE TABLE {table} {column_list(columns)}\n{with_clause(options)}"
 
