@@ -19,7 +19,7 @@ from typing import Any
 from sqlglot import exp
 
 from lakegate.engine.flink import casts
-from lakegate.engine.flink.dialect import flink_call, flink_data_type, quote
+from lakegate.engine.flink.dialect import flink_call, flink_data_type, opaque, quote
 from lakegate.engine.flink.timefuncs import Unsupported, cast
 from lakegate.plan.emit import col, lit
 from lakegate.schemas.json_decode import INTEGER_TEXT, NUMBER_TEXT
@@ -41,17 +41,17 @@ def json_path(parts: list[str]) -> str:
 class JsonValue:
     """One JSON value of the record, found by path: its JSON text and JSON type, as Flink SQL.
 
-    ``columns`` names columns already holding the wrapped text and the string value (top-level
-    fields are extracted once, in an inner query); nested values are extracted where used.
+    ``column`` names a column already holding the wrapped text (top-level fields are extracted
+    once, in an inner query); nested values are extracted where used.
     """
 
     payload: exp.Expr
     path: str
-    columns: tuple[str, str] | None = None
+    column: str | None = None
 
     def wrapped(self) -> exp.Expr:
-        if self.columns is not None:
-            return col(self.columns[0])
+        if self.column is not None:
+            return col(self.column)
         return flink_call("JSON_QUERY", self.payload.copy(), exp.var(f"{lit(self.path).sql()} WITH ARRAY WRAPPER"))
 
     def missing(self) -> exp.Expr:
@@ -79,9 +79,10 @@ class JsonValue:
         return exp.In(this=first, expressions=[lit(c) for c in "-0123456789"])
 
     def string(self) -> exp.Expr:
-        """The unescaped text of a JSON string."""
-        if self.columns is not None:
-            return col(self.columns[1])
+        """The unescaped text of a JSON string (read from the wrapped text when it is a column, which
+        spares a parse of the whole record)."""
+        if self.column is not None:
+            return flink_call("JSON_VALUE", col(self.column), lit("$[0]"))
         return flink_call("JSON_VALUE", self.payload.copy(), lit(self.path))
 
     def child(self, name: str) -> JsonValue:
@@ -151,8 +152,7 @@ def _behind_barrier(payload: str, carried: list[str], source: str) -> exp.Select
     Flink 2.2's streaming planner throws a NullPointerException (``TimestampStringUtils``) while
     converting a NULL TIMESTAMP_LTZ constant of a filter it tries to push (and a filter over decoded
     JSON can never be evaluated by the source anyway)."""
-    barrier = exp.LT(this=exp.Anonymous(this="RAND", expressions=[]), expression=exp.Literal.number(2))
-    raw = exp.alias_(exp.Case().when(barrier, col(payload)), payload, quoted=True)
+    raw = exp.alias_(opaque(col(payload)), payload, quoted=True)
     select = exp.Select(expressions=[raw, *(col(c) for c in carried)])
     select.set("from_", exp.From(this=exp.to_table(source, quoted=True)))
     return select
@@ -163,22 +163,23 @@ def decode_select(schema: Schema, payload: str, passthrough: list[str], source: 
     ``payload`` and the ``passthrough`` columns, plus ``__lg_decode_error`` (NULL for a good record).
     Column ``utf8`` says whether the record's bytes were valid UTF-8 (if not: ``malformed JSON``).
 
-    An inner query extracts each top-level field once (``__j<i>``: its JSON text in brackets,
-    ``__s<i>``: its string value); the outer one types the values and spells the reason.
+    An inner query extracts each top-level field once (``__j<i>``: its JSON text in brackets); the
+    outer one types the values and spells the reason. Every JSON function parses the whole record,
+    so a good record costs one parse per field plus one (``IS JSON OBJECT``).
     """
     raw = col(payload)
     extracted: list[exp.Expr] = [col(c) for c in [payload, utf8, *passthrough]]
     reasons = exp.Case()
-    not_json = exp.or_(exp.Not(this=col(utf8)), exp.Not(this=exp.var(f"{quote(payload)} IS JSON")))
-    reasons = reasons.when(not_json, lit("malformed JSON"))  # bytes that are not UTF-8 are not JSON text
-    reasons = reasons.when(exp.Not(this=exp.var(f"{quote(payload)} IS JSON OBJECT")), lit("not a JSON object"))
+    reasons = reasons.when(exp.Not(this=col(utf8)), lit("malformed JSON"))  # bytes that are not UTF-8 are not JSON text
+    not_object = exp.Case().when(exp.var(f"{quote(payload)} IS JSON"), lit("not a JSON object")).else_(lit("malformed JSON"))
+    reasons = reasons.when(exp.Not(this=exp.var(f"{quote(payload)} IS JSON OBJECT")), not_object)
     columns: list[exp.Expr] = []
     for i, f in enumerate(schema):
         path = json_path([f.name])
         found = JsonValue(raw, path)
-        extracted.append(exp.alias_(found.wrapped(), f"__j{i}", quoted=True))
-        extracted.append(exp.alias_(found.string(), f"__s{i}", quoted=True))
-        v = JsonValue(raw, path, (f"__j{i}", f"__s{i}"))
+        # extracted once: Flink would otherwise merge the queries and parse the record at every use
+        extracted.append(exp.alias_(opaque(found.wrapped()), f"__j{i}", quoted=True))
+        v = JsonValue(raw, path, f"__j{i}")
         d = decode_value(v, f.type, f"field {f.name}")
         value = d.value
         if f.default is not None:

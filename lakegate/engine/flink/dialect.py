@@ -95,6 +95,16 @@ class Flink(Dialect):
             return self.sql(case)
 
 
+def opaque(e: exp.Expr) -> exp.Expr:
+    """``e`` behind a non-deterministic guard (``CASE WHEN RAND() < 2 THEN e END``, always true:
+    RAND() is in [0, 1)) that Flink's planner cannot see through. It pushes no filter past it, and
+    it does not merge a projection computing ``e`` into the next one that uses the result more than
+    once — which would copy ``e`` to every use and evaluate it there again (a JSON field extracted
+    once per reference, a rule's expression once per later rule that reads its column)."""
+    barrier = exp.LT(this=exp.Anonymous(this="RAND", expressions=[]), expression=exp.Literal.number(2))
+    return exp.Case().when(barrier, e)
+
+
 DEEP_EXPRESSIONS = 20_000
 """Recursion limit while writing SQL: a long chain of ``||`` or ``+`` in a rule nests one level per
 operand, and sqlglot writes each level with a few Python frames."""

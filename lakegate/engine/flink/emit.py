@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from sqlglot import exp
 
-from lakegate.engine.flink.dialect import Flink, to_sql
+from lakegate.engine.flink.dialect import Flink, opaque, to_sql
 from lakegate.engine.flink.functions import FlinkTranslator
 from lakegate.engine.flink.timefuncs import Unsupported
 from lakegate.plan.emit import SqlEmitter, _safe
@@ -45,7 +45,7 @@ class FlinkEmitter(SqlEmitter):
         try:
             if isinstance(step, Project):
                 out = Schema(tuple(Field(n, t.type_of(e)) for n, e in step.columns))
-                return replace(step, columns=[(n, t.translate(e)) for n, e in step.columns]), out
+                return replace(step, columns=[(n, _computed_once(t.translate(e))) for n, e in step.columns]), out
             if isinstance(step, MarkDeadLetter):
                 checks = [Check(t.translate(c.failed_when), c.stage, t.translate(c.reason)) for c in step.checks]
                 return replace(step, checks=checks), schema
@@ -71,8 +71,7 @@ class FlinkEmitter(SqlEmitter):
         select = super()._dead_letter(step, visible, source)
         inner = select.args["from_"].this.this
         check = inner.expressions[-1]
-        barrier = exp.LT(this=exp.Anonymous(this="RAND", expressions=[]), expression=exp.Literal.number(2))
-        check.set("this", exp.Case().when(barrier, check.this))
+        check.set("this", opaque(check.this))
         return select
 
     def _user_select_step(self, step: UserSelect, t: FlinkTranslator) -> tuple[Step, Schema]:
@@ -108,6 +107,14 @@ class FlinkEmitter(SqlEmitter):
         if not ctes:
             return f"SELECT {columns}\nFROM `{source}`", schema
         return "WITH\n" + ",\n".join(ctes) + f"\nSELECT *\nFROM `{previous}`", schema
+
+
+def _computed_once(e: exp.Expr) -> exp.Expr:
+    """A rule's new value, evaluated in its own step however often later rules read it (see
+    :func:`~lakegate.engine.flink.dialect.opaque`); copies of columns and constants stay as they are."""
+    if isinstance(e, exp.Column | exp.Literal | exp.Null | exp.Boolean):
+        return e
+    return opaque(e)
 
 
 def _indent(text: str) -> str:

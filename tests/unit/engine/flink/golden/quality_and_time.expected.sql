@@ -25,7 +25,7 @@ SELECT
         WHEN SUBSTRING(`__j0`, 2, 1) IN ('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9')
         THEN SUBSTRING(`__j0`, 2, CHAR_LENGTH(`__j0`) - 2)
         WHEN SUBSTRING(`__j0`, 2, 1) = '"'
-        THEN `__s0`
+        THEN JSON_VALUE(`__j0`, '$[0]')
       END,
       '^-?[0-9]+$'
     )
@@ -33,17 +33,17 @@ SELECT
       WHEN SUBSTRING(`__j0`, 2, 1) IN ('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9')
       THEN SUBSTRING(`__j0`, 2, CHAR_LENGTH(`__j0`) - 2)
       WHEN SUBSTRING(`__j0`, 2, 1) = '"'
-      THEN `__s0`
+      THEN JSON_VALUE(`__j0`, '$[0]')
     END AS BIGINT)
   END AS BIGINT) AS `id`,
   CAST(CASE
     WHEN SUBSTRING(`__j1`, 2, 1) = '"'
-    THEN `__s1`
+    THEN JSON_VALUE(`__j1`, '$[0]')
     ELSE SUBSTRING(`__j1`, 2, CHAR_LENGTH(`__j1`) - 2)
   END AS STRING) AS `email`,
   CAST(CASE
     WHEN SUBSTRING(`__j2`, 2, 1) = '"'
-    THEN `__s2`
+    THEN JSON_VALUE(`__j2`, '$[0]')
     ELSE SUBSTRING(`__j2`, 2, CHAR_LENGTH(`__j2`) - 2)
   END AS STRING) AS `price`,
   CAST(CASE
@@ -52,7 +52,7 @@ SELECT
         WHEN SUBSTRING(`__j3`, 2, 1) IN ('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9')
         THEN SUBSTRING(`__j3`, 2, CHAR_LENGTH(`__j3`) - 2)
         WHEN SUBSTRING(`__j3`, 2, 1) = '"'
-        THEN `__s3`
+        THEN JSON_VALUE(`__j3`, '$[0]')
       END,
       '^-?[0-9]+$'
     )
@@ -60,7 +60,7 @@ SELECT
       WHEN SUBSTRING(`__j3`, 2, 1) IN ('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9')
       THEN SUBSTRING(`__j3`, 2, CHAR_LENGTH(`__j3`) - 2)
       WHEN SUBSTRING(`__j3`, 2, 1) = '"'
-      THEN `__s3`
+      THEN JSON_VALUE(`__j3`, '$[0]')
     END AS BIGINT)
   END AS BIGINT) AS `ts`,
   CAST(CASE
@@ -68,7 +68,7 @@ SELECT
     THEN CAST('ZZ' AS STRING)
     ELSE CASE
       WHEN SUBSTRING(`__j4`, 2, 1) = '"'
-      THEN `__s4`
+      THEN JSON_VALUE(`__j4`, '$[0]')
       ELSE SUBSTRING(`__j4`, 2, CHAR_LENGTH(`__j4`) - 2)
     END
   END AS STRING) AS `country`,
@@ -91,10 +91,10 @@ SELECT
   `__lg_index`,
   `__lg_meta_file`,
   CASE
-    WHEN NOT `__lg_payload_utf8` OR NOT `payload` IS JSON
+    WHEN NOT `__lg_payload_utf8`
     THEN 'malformed JSON'
     WHEN NOT `payload` IS JSON OBJECT
-    THEN 'not a JSON object'
+    THEN CASE WHEN `payload` IS JSON THEN 'not a JSON object' ELSE 'malformed JSON' END
     WHEN `__j0` IS NULL
     THEN 'missing required field id'
     WHEN NOT `__j0` IS NULL
@@ -105,7 +105,7 @@ SELECT
             WHEN SUBSTRING(`__j0`, 2, 1) IN ('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9')
             THEN SUBSTRING(`__j0`, 2, CHAR_LENGTH(`__j0`) - 2)
             WHEN SUBSTRING(`__j0`, 2, 1) = '"'
-            THEN `__s0`
+            THEN JSON_VALUE(`__j0`, '$[0]')
           END,
           '^-?[0-9]+$'
         )
@@ -113,7 +113,7 @@ SELECT
           WHEN SUBSTRING(`__j0`, 2, 1) IN ('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9')
           THEN SUBSTRING(`__j0`, 2, CHAR_LENGTH(`__j0`) - 2)
           WHEN SUBSTRING(`__j0`, 2, 1) = '"'
-          THEN `__s0`
+          THEN JSON_VALUE(`__j0`, '$[0]')
         END AS BIGINT)
       END
     ) IS NULL
@@ -122,7 +122,7 @@ SELECT
     AND (
       CASE
         WHEN SUBSTRING(`__j1`, 2, 1) = '"'
-        THEN `__s1`
+        THEN JSON_VALUE(`__j1`, '$[0]')
         ELSE SUBSTRING(`__j1`, 2, CHAR_LENGTH(`__j1`) - 2)
       END
     ) IS NULL
@@ -131,7 +131,7 @@ SELECT
     AND (
       CASE
         WHEN SUBSTRING(`__j2`, 2, 1) = '"'
-        THEN `__s2`
+        THEN JSON_VALUE(`__j2`, '$[0]')
         ELSE SUBSTRING(`__j2`, 2, CHAR_LENGTH(`__j2`) - 2)
       END
     ) IS NULL
@@ -144,7 +144,7 @@ SELECT
             WHEN SUBSTRING(`__j3`, 2, 1) IN ('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9')
             THEN SUBSTRING(`__j3`, 2, CHAR_LENGTH(`__j3`) - 2)
             WHEN SUBSTRING(`__j3`, 2, 1) = '"'
-            THEN `__s3`
+            THEN JSON_VALUE(`__j3`, '$[0]')
           END,
           '^-?[0-9]+$'
         )
@@ -152,7 +152,7 @@ SELECT
           WHEN SUBSTRING(`__j3`, 2, 1) IN ('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9')
           THEN SUBSTRING(`__j3`, 2, CHAR_LENGTH(`__j3`) - 2)
           WHEN SUBSTRING(`__j3`, 2, 1) = '"'
-          THEN `__s3`
+          THEN JSON_VALUE(`__j3`, '$[0]')
         END AS BIGINT)
       END
     ) IS NULL
@@ -161,7 +161,7 @@ SELECT
     AND (
       CASE
         WHEN SUBSTRING(`__j4`, 2, 1) = '"'
-        THEN `__s4`
+        THEN JSON_VALUE(`__j4`, '$[0]')
         ELSE SUBSTRING(`__j4`, 2, CHAR_LENGTH(`__j4`) - 2)
       END
     ) IS NULL
@@ -195,18 +195,12 @@ FROM (
     `__lg_stream`,
     `__lg_index`,
     `__lg_meta_file`,
-    JSON_QUERY(`payload`, '$.id' WITH ARRAY WRAPPER) AS `__j0`,
-    JSON_VALUE(`payload`, '$.id') AS `__s0`,
-    JSON_QUERY(`payload`, '$.email' WITH ARRAY WRAPPER) AS `__j1`,
-    JSON_VALUE(`payload`, '$.email') AS `__s1`,
-    JSON_QUERY(`payload`, '$.price' WITH ARRAY WRAPPER) AS `__j2`,
-    JSON_VALUE(`payload`, '$.price') AS `__s2`,
-    JSON_QUERY(`payload`, '$.ts' WITH ARRAY WRAPPER) AS `__j3`,
-    JSON_VALUE(`payload`, '$.ts') AS `__s3`,
-    JSON_QUERY(`payload`, '$.country' WITH ARRAY WRAPPER) AS `__j4`,
-    JSON_VALUE(`payload`, '$.country') AS `__s4`,
-    JSON_QUERY(`payload`, '$.device' WITH ARRAY WRAPPER) AS `__j5`,
-    JSON_VALUE(`payload`, '$.device') AS `__s5`
+    CASE WHEN RAND() < 2 THEN JSON_QUERY(`payload`, '$.id' WITH ARRAY WRAPPER) END AS `__j0`,
+    CASE WHEN RAND() < 2 THEN JSON_QUERY(`payload`, '$.email' WITH ARRAY WRAPPER) END AS `__j1`,
+    CASE WHEN RAND() < 2 THEN JSON_QUERY(`payload`, '$.price' WITH ARRAY WRAPPER) END AS `__j2`,
+    CASE WHEN RAND() < 2 THEN JSON_QUERY(`payload`, '$.ts' WITH ARRAY WRAPPER) END AS `__j3`,
+    CASE WHEN RAND() < 2 THEN JSON_QUERY(`payload`, '$.country' WITH ARRAY WRAPPER) END AS `__j4`,
+    CASE WHEN RAND() < 2 THEN JSON_QUERY(`payload`, '$.device' WITH ARRAY WRAPPER) END AS `__j5`
   FROM (
     SELECT
       CASE WHEN RAND() < 2 THEN `payload` END AS `payload`,
@@ -247,7 +241,10 @@ WITH
 `s1_trim_1` AS (
   SELECT
     `id` AS `id`,
-    REGEXP_REPLACE(`email`, '^[\t-\r\x{85}\p{Z}]+|[\t-\r\x{85}\p{Z}]+$', '') AS `email`,
+    CASE
+      WHEN RAND() < 2
+      THEN REGEXP_REPLACE(`email`, '^[\t-\r\x{85}\p{Z}]+|[\t-\r\x{85}\p{Z}]+$', '')
+    END AS `email`,
     `price` AS `price`,
     `ts` AS `ts`,
     `country` AS `country`,
@@ -269,19 +266,22 @@ WITH
   SELECT
     `id` AS `id`,
     CASE
-      WHEN REGEXP(`email`, '[İΣⰯꟀꟐꟖꟘ𐕰𐕱𐕲𐕳𐕴𐕵𐕶𐕷𐕸𐕹𐕺𐕼𐕽𐕾𐕿𐖀𐖁𐖂𐖃𐖄𐖅𐖆𐖇𐖈𐖉𐖊𐖌𐖍𐖎𐖏𐖐𐖑𐖒𐖔𐖕]')
-      THEN TRANSLATE3(
-        LOWER(
-          TRANSLATE3(
-            `email`,
-            'İΣⰯꟀꟐꟖꟘ𐕰𐕱𐕲𐕳𐕴𐕵𐕶𐕷𐕸𐕹𐕺𐕼𐕽𐕾𐕿𐖀𐖁𐖂𐖃𐖄𐖅𐖆𐖇𐖈𐖉𐖊𐖌𐖍𐖎𐖏𐖐𐖑𐖒𐖔𐖕',
-            '􏼀􏼁􏼂􏼃􏼄􏼅􏼆􏼇􏼈􏼉􏼊􏼋􏼌􏼍􏼎􏼏􏼐􏼑􏼒􏼓􏼔􏼕􏼖􏼗􏼘􏼙􏼚􏼛􏼜􏼝􏼞􏼟􏼠􏼡􏼢􏼣􏼤􏼥􏼦􏼧􏼨􏼩'
-          )
-        ),
-        '􏼀􏼁􏼂􏼃􏼄􏼅􏼆􏼇􏼈􏼉􏼊􏼋􏼌􏼍􏼎􏼏􏼐􏼑􏼒􏼓􏼔􏼕􏼖􏼗􏼘􏼙􏼚􏼛􏼜􏼝􏼞􏼟􏼠􏼡􏼢􏼣􏼤􏼥􏼦􏼧􏼨􏼩',
-        'iσⱟꟁꟑꟗꟙ𐖗𐖘𐖙𐖚𐖛𐖜𐖝𐖞𐖟𐖠𐖡𐖣𐖤𐖥𐖦𐖧𐖨𐖩𐖪𐖫𐖬𐖭𐖮𐖯𐖰𐖱𐖳𐖴𐖵𐖶𐖷𐖸𐖹𐖻𐖼'
-      )
-      ELSE LOWER(`email`)
+      WHEN RAND() < 2
+      THEN CASE
+        WHEN REGEXP(`email`, '[İΣⰯꟀꟐꟖꟘ𐕰𐕱𐕲𐕳𐕴𐕵𐕶𐕷𐕸𐕹𐕺𐕼𐕽𐕾𐕿𐖀𐖁𐖂𐖃𐖄𐖅𐖆𐖇𐖈𐖉𐖊𐖌𐖍𐖎𐖏𐖐𐖑𐖒𐖔𐖕]')
+        THEN TRANSLATE3(
+          LOWER(
+            TRANSLATE3(
+              `email`,
+              'İΣⰯꟀꟐꟖꟘ𐕰𐕱𐕲𐕳𐕴𐕵𐕶𐕷𐕸𐕹𐕺𐕼𐕽𐕾𐕿𐖀𐖁𐖂𐖃𐖄𐖅𐖆𐖇𐖈𐖉𐖊𐖌𐖍𐖎𐖏𐖐𐖑𐖒𐖔𐖕',
+              '􏼀􏼁􏼂􏼃􏼄􏼅􏼆􏼇􏼈􏼉􏼊􏼋􏼌􏼍􏼎􏼏􏼐􏼑􏼒􏼓􏼔􏼕􏼖􏼗􏼘􏼙􏼚􏼛􏼜􏼝􏼞􏼟􏼠􏼡􏼢􏼣􏼤􏼥􏼦􏼧􏼨􏼩'
+            )
+          ),
+          '􏼀􏼁􏼂􏼃􏼄􏼅􏼆􏼇􏼈􏼉􏼊􏼋􏼌􏼍􏼎􏼏􏼐􏼑􏼒􏼓􏼔􏼕􏼖􏼗􏼘􏼙􏼚􏼛􏼜􏼝􏼞􏼟􏼠􏼡􏼢􏼣􏼤􏼥􏼦􏼧􏼨􏼩',
+          'iσⱟꟁꟑꟗꟙ𐖗𐖘𐖙𐖚𐖛𐖜𐖝𐖞𐖟𐖠𐖡𐖣𐖤𐖥𐖦𐖧𐖨𐖩𐖪𐖫𐖬𐖭𐖮𐖯𐖰𐖱𐖳𐖴𐖵𐖶𐖷𐖸𐖹𐖻𐖼'
+        )
+        ELSE LOWER(`email`)
+      END
     END AS `email`,
     `price` AS `price`,
     `ts` AS `ts`,
@@ -368,8 +368,11 @@ WITH
     `id` AS `id`,
     `email` AS `email`,
     CASE
-      WHEN REGEXP(`price`, '^ *[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)? *$')
-      THEN TRY_CAST(TRIM(`price`) AS DECIMAL(10, 2))
+      WHEN RAND() < 2
+      THEN CASE
+        WHEN REGEXP(`price`, '^ *[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)? *$')
+        THEN TRY_CAST(TRIM(`price`) AS DECIMAL(10, 2))
+      END
     END AS `price`,
     `ts` AS `ts`,
     `country` AS `country`,
@@ -473,25 +476,28 @@ WITH
     `ts` AS `ts`,
     `country` AS `country`,
     `device` AS `device`,
-    CAST(CAST(CAST(CAST(DATE_FORMAT(
-      TO_TIMESTAMP_LTZ(
-        CAST((
+    CASE
+      WHEN RAND() < 2
+      THEN CAST(CAST(CAST(CAST(DATE_FORMAT(
+        TO_TIMESTAMP_LTZ(
           CAST((
-            `ts`
-          ) * 1000 AS BIGINT) - MOD(MOD(CAST((
-            `ts`
-          ) * 1000 AS BIGINT), 1000000) + 1000000, 1000000)
-        ) / 1000000 AS BIGINT),
-        0
-      ),
-      'yyyy-MM-dd HH:mm:ss'
-    ) || '.' || LPAD(
-      CAST(MOD(MOD(CAST((
-        `ts`
-      ) * 1000 AS BIGINT), 1000000) + 1000000, 1000000) AS STRING),
-      6,
-      '0'
-    ) AS TIMESTAMP(6)) AS TIMESTAMP_LTZ(6)) AS TIMESTAMP(6)) AS TIMESTAMP_LTZ(6)) AS `event_time`,
+            CAST((
+              `ts`
+            ) * 1000 AS BIGINT) - MOD(MOD(CAST((
+              `ts`
+            ) * 1000 AS BIGINT), 1000000) + 1000000, 1000000)
+          ) / 1000000 AS BIGINT),
+          0
+        ),
+        'yyyy-MM-dd HH:mm:ss'
+      ) || '.' || LPAD(
+        CAST(MOD(MOD(CAST((
+          `ts`
+        ) * 1000 AS BIGINT), 1000000) + 1000000, 1000000) AS STRING),
+        6,
+        '0'
+      ) AS TIMESTAMP(6)) AS TIMESTAMP_LTZ(6)) AS TIMESTAMP(6)) AS TIMESTAMP_LTZ(6))
+    END AS `event_time`,
     `__lg_stream`,
     `__lg_index`,
     `__lg_row`,
@@ -514,41 +520,11 @@ WITH
     `country` AS `country`,
     `device` AS `device`,
     `event_time` AS `event_time`,
-    DATE_FORMAT(
-      TIMESTAMPADD(
-        SECOND,
-        TIMESTAMPDIFF(
+    CASE
+      WHEN RAND() < 2
+      THEN DATE_FORMAT(
+        TIMESTAMPADD(
           SECOND,
-          TO_TIMESTAMP(DATE_FORMAT(CAST(`event_time` AS TIMESTAMP(6)), 'yyyy-MM-dd HH:mm:ss')),
-          TO_TIMESTAMP(
-            CONVERT_TZ(
-              DATE_FORMAT(CAST(`event_time` AS TIMESTAMP(6)), 'yyyy-MM-dd HH:mm:ss'),
-              'UTC',
-              'Europe/Berlin'
-            )
-          )
-        ),
-        CAST(`event_time` AS TIMESTAMP(6))
-      ),
-      'yyyy-MM-dd HH:mm '
-    ) || CASE
-      WHEN TIMESTAMPDIFF(
-        SECOND,
-        TO_TIMESTAMP(DATE_FORMAT(CAST(`event_time` AS TIMESTAMP(6)), 'yyyy-MM-dd HH:mm:ss')),
-        TO_TIMESTAMP(
-          CONVERT_TZ(
-            DATE_FORMAT(CAST(`event_time` AS TIMESTAMP(6)), 'yyyy-MM-dd HH:mm:ss'),
-            'UTC',
-            'Europe/Berlin'
-          )
-        )
-      ) / 60 < 0
-      THEN '-'
-      ELSE '+'
-    END || DATE_FORMAT(
-      TIMESTAMPADD(
-        MINUTE,
-        ABS(
           TIMESTAMPDIFF(
             SECOND,
             TO_TIMESTAMP(DATE_FORMAT(CAST(`event_time` AS TIMESTAMP(6)), 'yyyy-MM-dd HH:mm:ss')),
@@ -559,12 +535,45 @@ WITH
                 'Europe/Berlin'
               )
             )
-          ) / 60
+          ),
+          CAST(`event_time` AS TIMESTAMP(6))
         ),
-        CAST('2000-01-01 00:00:00' AS TIMESTAMP(6))
-      ),
-      'HHmm'
-    ) AS `local`,
+        'yyyy-MM-dd HH:mm '
+      ) || CASE
+        WHEN TIMESTAMPDIFF(
+          SECOND,
+          TO_TIMESTAMP(DATE_FORMAT(CAST(`event_time` AS TIMESTAMP(6)), 'yyyy-MM-dd HH:mm:ss')),
+          TO_TIMESTAMP(
+            CONVERT_TZ(
+              DATE_FORMAT(CAST(`event_time` AS TIMESTAMP(6)), 'yyyy-MM-dd HH:mm:ss'),
+              'UTC',
+              'Europe/Berlin'
+            )
+          )
+        ) / 60 < 0
+        THEN '-'
+        ELSE '+'
+      END || DATE_FORMAT(
+        TIMESTAMPADD(
+          MINUTE,
+          ABS(
+            TIMESTAMPDIFF(
+              SECOND,
+              TO_TIMESTAMP(DATE_FORMAT(CAST(`event_time` AS TIMESTAMP(6)), 'yyyy-MM-dd HH:mm:ss')),
+              TO_TIMESTAMP(
+                CONVERT_TZ(
+                  DATE_FORMAT(CAST(`event_time` AS TIMESTAMP(6)), 'yyyy-MM-dd HH:mm:ss'),
+                  'UTC',
+                  'Europe/Berlin'
+                )
+              )
+            ) / 60
+          ),
+          CAST('2000-01-01 00:00:00' AS TIMESTAMP(6))
+        ),
+        'HHmm'
+      )
+    END AS `local`,
     `__lg_stream`,
     `__lg_index`,
     `__lg_row`,
@@ -674,10 +683,13 @@ WITH
     `event_time` AS `event_time`,
     `local` AS `local`,
     CASE
-      WHEN REGEXP(`email`, '@(.+)$')
+      WHEN RAND() < 2
       THEN CASE
-        WHEN NOT `email` IS NULL
-        THEN COALESCE(REGEXP_EXTRACT(`email`, '@(.+)$', 1), '')
+        WHEN REGEXP(`email`, '@(.+)$')
+        THEN CASE
+          WHEN NOT `email` IS NULL
+          THEN COALESCE(REGEXP_EXTRACT(`email`, '@(.+)$', 1), '')
+        END
       END
     END AS `domain`,
     `__lg_stream`,
@@ -696,7 +708,7 @@ WITH
 `s10_hash_8` AS (
   SELECT
     `id` AS `id`,
-    SHA256('${secret:GOLDEN_SALT}' || `email`) AS `email`,
+    CASE WHEN RAND() < 2 THEN SHA256('${secret:GOLDEN_SALT}' || `email`) END AS `email`,
     `price` AS `price`,
     `ts` AS `ts`,
     `country` AS `country`,
@@ -724,7 +736,7 @@ WITH
     `price` AS `price`,
     `ts` AS `ts`,
     `country` AS `country`,
-    `device`.`os` AS `device_os`,
+    CASE WHEN RAND() < 2 THEN `device`.`os` END AS `device_os`,
     `event_time` AS `event_time`,
     `local` AS `local`,
     `domain` AS `domain`,
