@@ -44,12 +44,13 @@ class Mask(Rule):
         visible = self.keep_first + self.keep_last
         whole = func("REPEAT", lit(self.char), length.copy())
         middle = func("REPEAT", lit(self.char), exp.Sub(this=length.copy(), expression=lit(visible)))
-        parts = exp.DPipe(
-            this=exp.DPipe(this=func("LEFT", s.copy(), lit(self.keep_first)), expression=middle),
-            expression=func("RIGHT", s.copy(), lit(self.keep_last)),
-        )
         if visible == 0:
             return whole
+        parts: exp.Expr = middle
+        if self.keep_first:  # an empty end is left out rather than concatenated (a few % of the rule)
+            parts = exp.DPipe(this=func("LEFT", s.copy(), lit(self.keep_first)), expression=parts)
+        if self.keep_last:
+            parts = exp.DPipe(this=parts, expression=func("RIGHT", s.copy(), lit(self.keep_last)))
         return exp.Case().when(exp.LTE(this=length, expression=lit(visible)), whole).else_(parts)
 
 

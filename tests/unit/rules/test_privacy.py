@@ -31,6 +31,10 @@ def test_mask_keeps_the_last_characters() -> None:
     assert masked({"keep_last": 4}, ["4111111111111111", "12345"]) == ["************1111", "*2345"]
 
 
+def test_mask_keeps_the_first_characters() -> None:
+    assert masked({"keep_first": 3}, ["4111111111111111", "1234", "123"]) == ["411*************", "123*", "***"]
+
+
 def test_mask_masks_whole_values_not_longer_than_what_would_stay_visible() -> None:
     assert masked({"keep_last": 4}, ["1234", "123", "1", ""]) == ["****", "***", "*", ""]
     rule = {"keep_first": 2, "keep_last": 2, "char": "#"}
