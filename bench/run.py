@@ -147,6 +147,40 @@ def run_baseline(records: int, label: str, args: argparse.Namespace) -> Measurem
     return measure(label, records, command, env, report)
 
 
+CEILING_LABELS = {
+    "startup": "Python start-up + imports, no data",
+    "copy": "DuckDB alone: read + write, no rules",
+    "rules": "DuckDB alone: rules by hand, no DLQ/Iceberg",
+}
+"""The rows of ``bench/ceiling.py``'s programs in the table."""
+
+
+def run_ceiling(mode: str, records: int, args: argparse.Namespace) -> Measurement:
+    """One of ``bench/ceiling.py``'s upper bounds on the same files (see there)."""
+    state = STATE_ROOT / f"ceiling-{mode}-{records}"
+    shutil.rmtree(state, ignore_errors=True)
+    state.mkdir(parents=True)
+    env = _environment(records, state, args)
+    command = [
+        sys.executable, "-m", "bench.ceiling", mode, "--data-dir", env["BENCH_DATA_DIR"],
+        "--out", str(state / "out.parquet"), "--report", str(state / "report.json"),
+    ]  # fmt: skip
+    counted = 0 if mode == "startup" else records
+    return measure(f"ceiling-{mode}-{records}", counted, command, env, state / "report.json")
+
+
+def check_ceiling_rows(rules: Measurement, lakegate: Measurement) -> list[str]:
+    """Stop unless the hand-written rules wrote lakegate's rows: the bound must do the same work."""
+    from bench.ceiling import compare_rows
+
+    differences = compare_rows(STATE_ROOT / rules.label / "out.parquet", STATE_ROOT / lakegate.label)
+    verdict = "SAME" if not differences else "DIFFERENT: " + "; ".join(differences)
+    print(f"[{rules.label}] rows against lakegate's table (without line, source_file, ingested_at): {verdict}")
+    if differences:
+        sys.exit(f"[{rules.label}] bench/ceiling.py's RULES_SQL is out of step with bench/pipeline.yaml")
+    return differences
+
+
 def run_flink(records: int, label: str, args: argparse.Namespace, embedded: Measurement) -> Measurement:
     """The pipeline on the Flink mini-cluster over the same files; its counts must equal ``embedded``'s."""
     from bench import flink
@@ -235,6 +269,8 @@ def _ratio(a: float | None, b: float | None) -> float | None:
 
 
 def _row(name: str, m: Measurement) -> str:
+    if not m.records:  # a program that reads no data (the start-up bound)
+        return f"| {name} | — | {m.wall_s:.1f} | — | {m.cpu_s:.1f} | — | {m.peak_rss_mb:,.0f} |"
     return (
         f"| {name} | {m.records:,} | {m.wall_s:.1f} | {m.records_per_s:,.0f} | {m.cpu_s:.1f} | "
         f"{m.records_per_cpu_s:,.0f} | {m.peak_rss_mb:,.0f} |"
@@ -257,6 +293,13 @@ def table(results: dict[str, Any], runs: dict[str, Measurement]) -> str:
         ("peak RSS 5x / 1x", results["rss_ratio_5m_1m"], f"<= {TARGET_RSS_GROWTH}",
          results["rss_ratio_5m_1m"] is not None and results["rss_ratio_5m_1m"] <= TARGET_RSS_GROWTH),
     ]  # fmt: skip
+    if (ceiling := results.get("ceiling")) is not None and "rules_records_per_s" in ceiling:
+        targets += [
+            ("DuckDB alone, rules by hand (records/s)", ceiling["rules_records_per_s"],
+             f">= {TARGET_RECORDS_PER_S:,} for the target to be reachable",
+             ceiling["rules_records_per_s"] >= TARGET_RECORDS_PER_S),
+            ("lakegate / DuckDB alone with the rules (records/s)", ceiling["lakegate_rules_ratio"], "", None),
+        ]  # fmt: skip
     if results.get("flink") is not None:
         targets += [
             ("lakegate / Flink mini-cluster (records/s)", results["lakegate_flink_ratio"], "", None),
@@ -317,6 +360,11 @@ def main(argv: list[str] | None = None) -> None:
         "--no-check", action="store_true", help="skip comparing lakegate's rows with the baseline's"
     )
     parser.add_argument(
+        "--skip-ceiling",
+        action="store_true",
+        help="skip the upper bounds of bench/ceiling.py (start-up, DuckDB alone)",
+    )
+    parser.add_argument(
         "--skip-flink",
         action="store_true",
         help="skip the run on the Flink mini-cluster (needs `make flink`)",
@@ -346,6 +394,7 @@ def main(argv: list[str] | None = None) -> None:
     all_runs: list[Measurement] = []
     lg: Measurement | None = None
     base: Measurement | None = None
+    ceiling: dict[str, Measurement] = {}
     for _ in range(args.repeat):
         m = run_lakegate(n, f"lakegate-{n}", args)
         all_runs.append(m)
@@ -354,10 +403,18 @@ def main(argv: list[str] | None = None) -> None:
             m = run_baseline(n, f"baseline-{n}", args)
             all_runs.append(m)
             base = m if base is None or m.wall_s < base.wall_s else base
+        for mode in () if args.skip_ceiling else CEILING_LABELS:
+            m = run_ceiling(mode, n, args)
+            all_runs.append(m)
+            ceiling[mode] = m if mode not in ceiling or m.wall_s < ceiling[mode].wall_s else ceiling[mode]
     assert lg is not None
     runs[f"lakegate {n:,}"] = lg
     if base is not None:
         runs[f"baseline {n:,}"] = base
+    for mode, m in ceiling.items():
+        runs[CEILING_LABELS[mode] if mode == "startup" else f"{CEILING_LABELS[mode]} {n:,}"] = m
+    if "rules" in ceiling and not args.no_check:
+        check_ceiling_rows(ceiling["rules"], lg)
     large = None if args.skip_5m else run_lakegate(big, f"lakegate-{big}", args)
     if large is not None:
         runs[f"lakegate {big:,}"] = large
@@ -404,6 +461,7 @@ def main(argv: list[str] | None = None) -> None:
             lg.records_per_cpu_s, flink_run.records_per_cpu_s if flink_run else None
         ),
         "flink": _flink_summary(flink_run, args),
+        "ceiling": _ceiling_summary(ceiling, lg),
         "targets": {
             "records_per_s": TARGET_RECORDS_PER_S,
             "ratio": TARGET_RATIO,
@@ -424,6 +482,21 @@ def main(argv: list[str] | None = None) -> None:
     print(f"\nwrote {args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output}")
     if check is not None and not check["ok"]:
         sys.exit("lakegate and the baseline wrote different rows (see above)")
+
+
+def _ceiling_summary(ceiling: dict[str, Measurement], lakegate: Measurement) -> dict[str, Any] | None:
+    """The upper bounds of ``bench/ceiling.py`` and lakegate's share of the closest one."""
+    if not ceiling:
+        return None
+    summary: dict[str, Any] = {f"{mode}_wall_s": m.wall_s for mode, m in ceiling.items()}
+    for mode in ("copy", "rules"):
+        if mode in ceiling:
+            summary[f"{mode}_records_per_s"] = round(ceiling[mode].records_per_s, 1)
+            summary[f"{mode}_records_per_cpu_s"] = round(ceiling[mode].records_per_cpu_s, 1)
+    if "rules" in ceiling:
+        summary["lakegate_rules_ratio"] = _ratio(lakegate.records_per_s, ceiling["rules"].records_per_s)
+        summary["lakegate_rules_ratio_cpu"] = _ratio(lakegate.records_per_cpu_s, ceiling["rules"].records_per_cpu_s)
+    return summary
 
 
 def _flink_job_rate(m: Measurement | None) -> float | None:
