@@ -120,7 +120,12 @@ def entry() -> None:
     Every command has closed its sinks, connections and files by the time :func:`main` returns, so
     the interpreter's teardown of its modules (about 0.4 s with pyiceberg, DuckDB and pyarrow loaded)
     is skipped: the streams are flushed and the process exits with the command's status.
+
+    numpy (loaded by pyarrow) starts OpenBLAS with a thread per core that spins while waiting for
+    work; lakegate does no linear algebra, so unless the user says otherwise OpenBLAS gets one thread
+    (its spinning took 1.5% of the benchmark's CPU time).
     """
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     code = main()
     logging.shutdown()
     sys.stdout.flush()

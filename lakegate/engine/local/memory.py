@@ -7,6 +7,12 @@ the kernel as fresh pages to be zeroed; with jemalloc the benchmark spends about
 zeroing pages and 4-7% less CPU time in all. A pool chosen by the user (``ARROW_DEFAULT_MEMORY_POOL``)
 is left alone.
 
+Arrow configures its jemalloc to hand freed pages back to the kernel at once (decay 0 ms), so the next
+batch's buffers fault in fresh, zeroed pages again: a sixth of the benchmark's CPU time went to the
+kernel zeroing pages. The run keeps freed pages for :data:`DECAY_MS` instead, long enough for the next
+batches to reuse them (benchmark, 1M records: about 0.3 CPU-seconds less kernel time and 5-10% less
+wall time, peak RSS about 100 MB higher, still bounded by the batch size).
+
 Setting up a run (importing and opening the sinks: pyiceberg, SQLAlchemy) creates some hundred thousand
 objects and so triggers Python's cyclic garbage collector, a full collection among others, on the path
 that every record waits for; :func:`no_collection` postpones that work until the run is under way.
@@ -22,6 +28,8 @@ from contextlib import contextmanager
 import pyarrow as pa
 
 POOL_VARIABLE = "ARROW_DEFAULT_MEMORY_POOL"
+DECAY_MS = 1000
+"""How long jemalloc keeps the run's freed pages for reuse before returning them to the kernel."""
 
 
 def engine_pool() -> pa.MemoryPool | None:
@@ -30,9 +38,11 @@ def engine_pool() -> pa.MemoryPool | None:
     if os.environ.get(POOL_VARIABLE):
         return None
     try:
-        return pa.jemalloc_memory_pool()
+        pool = pa.jemalloc_memory_pool()
     except NotImplementedError:
         return None
+    pa.jemalloc_set_decay_ms(DECAY_MS)
+    return pool
 
 
 @contextmanager
