@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.text import Text
 
 from lakegate import __version__
+from lakegate.cli.process import apply_process_defaults
 from lakegate.errors import LakegateError
 
 
@@ -119,13 +120,10 @@ def entry() -> None:
 
     Every command has closed its sinks, connections and files by the time :func:`main` returns, so
     the interpreter's teardown of its modules (about 0.4 s with pyiceberg, DuckDB and pyarrow loaded)
-    is skipped: the streams are flushed and the process exits with the command's status.
-
-    numpy (loaded by pyarrow) starts OpenBLAS with a thread per core that spins while waiting for
-    work; lakegate does no linear algebra, so unless the user says otherwise OpenBLAS gets one thread
-    (its spinning took 1.5% of the benchmark's CPU time).
+    is skipped: the streams are flushed and the process exits with the command's status. Before
+    anything loads numpy or pyarrow, the process gets its defaults (:mod:`lakegate.cli.process`).
     """
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    apply_process_defaults()
     code = main()
     logging.shutdown()
     sys.stdout.flush()
