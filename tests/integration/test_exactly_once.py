@@ -168,3 +168,25 @@ def test_follow_picks_up_new_files_and_commits_on_time(tmp_path: Path) -> None:
     assert proc.returncode == 0, stderr
     assert json.loads(report.read_text())["sources"]["orders"]["records_in"] == total.total
     assert_exactly_once(total)
+
+
+def test_a_second_run_on_the_same_files_stops_with_a_clear_error(bucket: Bucket) -> None:
+    """Two runs of one pipeline on one bucket would fence each other's commits over and over: the
+    second stops at once (exit 1), naming the first; once the first ends, a run goes ahead."""
+    proc = _spawn(bucket.pipeline, "--follow")
+    try:
+        deadline = time.monotonic() + 60
+        while _committed_rows(bucket) == 0 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        second = lakegate("run", str(bucket.pipeline), "--quiet", check=False)
+        assert second.returncode == 1, second.stderr
+        assert f"files source 'orders' is being read by another lakegate run of this pipeline (pid {proc.pid}" in (
+            second.stderr
+        )
+        assert "Traceback" not in second.stderr
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 0, stderr
+    lakegate("run", str(bucket.pipeline), "--quiet")
+    assert_exactly_once(bucket)

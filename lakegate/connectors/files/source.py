@@ -27,6 +27,10 @@ emitted already; that is harmless because positions and indexes stay exact. Malf
 other hand, is data: a malformed line (or a whole-file document that does not parse, as one payload)
 is emitted like any record and dead-lettered by the engine's decoder.
 
+One run at a time: while it reads, the source holds an exclusive lock in the state directory
+(:mod:`lakegate.connectors.files.lock`), released by :meth:`FilesSource.close`; a second run of the
+same pipeline on the same source stops at once instead of fencing the first one's commits.
+
 Files still being written: in follow mode an unterminated last line is not emitted (nor passed) until
 its newline arrives, and neither is a truncated gzip stream or an array file that does not parse yet.
 Without follow, an unterminated last line is emitted as a record. Writers should rather write under a
@@ -50,6 +54,7 @@ from lakegate.connectors.base import Capabilities, Delivery, RawChunk, RunContex
 from lakegate.connectors.files.config import FilesSourceConfig
 from lakegate.connectors.files.discovery import FileSet
 from lakegate.connectors.files.lines import LineBuffer
+from lakegate.connectors.files.lock import SourceLock, lock_path
 from lakegate.connectors.files.reader import FileReader, Piece
 from lakegate.records import Position, StreamPosition
 
@@ -73,6 +78,11 @@ class FilesSource(Source):
         self.config: FilesSourceConfig = config
         self.files = FileSet.from_path(context.resolve(config.path), config.pattern)
         self._stop = threading.Event()
+        self._lock = SourceLock(lock_path(context.state_dir, context.pipeline, name), name)
+
+    def close(self) -> None:
+        """Release the source's lock (see :mod:`lakegate.connectors.files.lock`)."""
+        self._lock.release()
 
     def stop(self) -> None:
         """Ask the iterator to finish after the current chunk (thread-safe)."""
@@ -87,6 +97,7 @@ class FilesSource(Source):
         yielding an empty chunk after each idle poll, until :meth:`stop` is called.
         """
         self.files.check_root(self.name)
+        self._lock.acquire()
         packer = _Packer(self.config.batch_size, start)
         buffer = LineBuffer(self.config.read_chunk_bytes)
         seen: dict[str, tuple[int, int]] = {}

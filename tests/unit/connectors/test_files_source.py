@@ -44,7 +44,11 @@ def records_of(chunks: list[RawChunk]) -> list[Record]:
 
 
 def run(source: FilesSource, start: Position | None = None) -> tuple[list[Record], list[RawChunk]]:
-    chunks = list(source.chunks(start or {}))
+    """Everything ``source`` reads from ``start``, as one run does (then closed, releasing its lock)."""
+    try:
+        chunks = list(source.chunks(start or {}))
+    finally:
+        source.close()
     return records_of(chunks), chunks
 
 

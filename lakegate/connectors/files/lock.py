@@ -1,0 +1,72 @@
+"""One reader per files source: an exclusive lock in the pipeline's state directory.
+
+A files source has no consumer group to share its files out. Two processes running the same pipeline
+on the same bucket would read the same records, and at every commit one of them would find that the
+other had moved the positions (:class:`~lakegate.errors.Fenced`): nothing is written twice, but the
+pair keeps restarting each other. So the source holds an exclusive, non-blocking ``flock`` on
+``<state_dir>/locks/files-<pipeline>-<source>.lock`` while it reads, and a second process stops at
+once with an error naming the first one.
+
+The lock is local and advisory: processes with other state directories (other machines) that write to
+the same sinks are kept apart by fencing alone. The kernel drops it when its process ends, however it
+ends (SIGKILL included), so a crashed run never leaves a stale lock behind.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+from lakegate.errors import TerminalConnectorError
+
+
+def lock_path(state_dir: Path, pipeline: str, source: str) -> Path:
+    """Where the lock of ``pipeline``'s files source ``source`` lives."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", f"files-{pipeline}-{source}")
+    return state_dir / "locks" / f"{safe}.lock"
+
+
+class SourceLock:
+    """The exclusive lock of one files source (see the module docstring)."""
+
+    def __init__(self, path: Path, source: str) -> None:
+        self.path = path
+        self.source = source
+        self._fd: int | None = None
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+    def acquire(self) -> None:
+        """Take the lock, or raise :class:`TerminalConnectorError` naming the process holding it."""
+        if self._fd is not None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 4096, 0).decode(errors="replace").strip() or "another process"
+            os.close(fd)
+            raise TerminalConnectorError(
+                f"files source {self.source!r} is being read by another lakegate run of this pipeline "
+                f"({holder}): two runs on the same files would keep fencing each other's commits",
+                hint=f"stop the other run or wait for it to finish (lock file: {self.path})",
+            ) from None
+        started = datetime.now(UTC).isoformat(timespec="seconds")
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()}, since {started}\n".encode(), 0)
+        self._fd = fd
+
+    def release(self) -> None:
+        """Let the lock go (the file stays: removing it would race with a process taking it)."""
+        if self._fd is None:
+            return
+        fd, self._fd = self._fd, None
+        os.ftruncate(fd, 0)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
