@@ -8,8 +8,8 @@ Each one is a default: a variable the user has set in the environment is left as
 - ``JE_ARROW_MALLOC_CONF=narenas:<cores>``: the embedded engine lets Arrow's jemalloc keep freed pages
   for a moment instead of handing them back to the kernel at once (:mod:`lakegate.engine.local.memory`).
   Each jemalloc arena keeps its own, and jemalloc makes four arenas per core; with one per core, the
-  pages freed by one thread are reused by the others and the kept memory stays small (benchmark, 5M
-  records: peak RSS 0.80-0.84 GB with one arena per core, 0.87-0.96 GB with four).
+  pages freed by one thread are reused by the others and less memory is kept (benchmark, 5M records,
+  300 ms: peak RSS 0.80-0.88 GB in six runs with one arena per core, 0.87 GB in one with four).
 """
 
 from __future__ import annotations

@@ -11,9 +11,10 @@ Arrow configures its jemalloc to hand freed pages back to the kernel at once (de
 batch's buffers fault in fresh, zeroed pages again: a sixth of the benchmark's CPU time went to the
 kernel zeroing pages. The run keeps freed pages for :data:`DECAY_MS` instead, long enough for the
 next buffers to reuse them. With one jemalloc arena per core (set by the CLI before pyarrow loads,
-:mod:`lakegate.cli.process`), on the benchmark: minor page faults 2.0M -> 0.8M for 5M records, 12%
-less wall time (7% for 1M), peak RSS 0.74 -> 0.80-0.84 GB, and the 5M/1M peak ratio stays 1.1.
-Longer decays (1 s) saved a little more time but let the 5M run's peak creep up (ratio up to 1.24).
+:mod:`lakegate.cli.process`), on the benchmark side by side: minor page faults 2.0M -> 0.8M for 5M
+records, about 12% less wall time for 1M and 5M records, peak RSS 0.65 -> 0.70-0.74 GB (1M) and
+0.75 -> 0.85-0.88 GB (5M). A 1 s decay saved a little more time but let the 5M run's peak creep up
+through the run (5M/1M up to 1.24-1.30; 300 ms: 1.08-1.21 in the runs measured).
 
 Setting up a run (importing and opening the sinks: pyiceberg, SQLAlchemy) creates some hundred thousand
 objects and so triggers Python's cyclic garbage collector, a full collection among others, on the path
