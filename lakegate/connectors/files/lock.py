@@ -9,18 +9,23 @@ once with an error naming the first one.
 
 The lock is local and advisory: processes with other state directories (other machines) that write to
 the same sinks are kept apart by fencing alone. The kernel drops it when its process ends, however it
-ends (SIGKILL included), so a crashed run never leaves a stale lock behind.
+ends (SIGKILL included), so a crashed run never leaves a stale lock behind. Where ``flock`` does not
+exist (Windows), the source runs without the lock and fencing alone keeps the runs apart.
 """
 
 from __future__ import annotations
 
-import fcntl
 import os
 import re
 from datetime import UTC, datetime
 from pathlib import Path
 
 from lakegate.errors import TerminalConnectorError
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX
+    fcntl = None  # type: ignore[assignment]
 
 
 def lock_path(state_dir: Path, pipeline: str, source: str) -> Path:
@@ -43,7 +48,7 @@ class SourceLock:
 
     def acquire(self) -> None:
         """Take the lock, or raise :class:`TerminalConnectorError` naming the process holding it."""
-        if self._fd is not None:
+        if self._fd is not None or fcntl is None:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
