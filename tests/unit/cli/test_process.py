@@ -5,6 +5,9 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pyarrow as pa
+import pytest
+
 from lakegate.cli.process import apply_process_defaults, process_defaults
 
 
@@ -15,9 +18,22 @@ def test_defaults_fill_what_the_user_left_unset_and_keep_the_rest() -> None:
     assert environ["JE_ARROW_MALLOC_CONF"] == process_defaults()["JE_ARROW_MALLOC_CONF"]
 
 
-def test_one_jemalloc_arena_per_core() -> None:
-    assert process_defaults(cpu_count=2)["JE_ARROW_MALLOC_CONF"] == "narenas:2"
-    assert process_defaults(cpu_count=0)["JE_ARROW_MALLOC_CONF"] == "narenas:1"
+def test_one_jemalloc_arena_per_core_and_a_short_decay() -> None:
+    assert process_defaults(cpu_count=2)["JE_ARROW_MALLOC_CONF"] == "narenas:2,dirty_decay_ms:300,muzzy_decay_ms:300"
+    assert process_defaults(cpu_count=0)["JE_ARROW_MALLOC_CONF"].startswith("narenas:1,")
+
+
+def test_arrows_jemalloc_reads_the_setting() -> None:
+    """The variable's name and syntax are what pyarrow's bundled jemalloc reads (its own stats say so)."""
+    try:
+        pa.jemalloc_memory_pool()
+    except NotImplementedError:
+        pytest.skip("this pyarrow has no jemalloc")
+    probe = "import pyarrow as pa\npa.jemalloc_memory_pool().print_stats()\n"
+    env = {"PATH": "/usr/bin:/bin", "JE_ARROW_MALLOC_CONF": process_defaults(cpu_count=3)["JE_ARROW_MALLOC_CONF"]}
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True)
+    stats = out.stdout + out.stderr
+    assert "opt.narenas: 3" in stats and "opt.dirty_decay_ms: 300" in stats, stats[:2000]
 
 
 def test_the_console_script_applies_them_before_pyarrow_loads() -> None:

@@ -56,14 +56,3 @@ def test_no_collection_pauses_the_collector_and_restores_its_state(enabled: bool
         assert gc.isenabled() is enabled
     finally:
         (gc.enable if was else gc.disable)()
-
-
-def test_the_run_keeps_freed_pages_for_reuse(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Arrow's jemalloc returns freed pages to the kernel at once (decay 0); the run keeps them."""
-    _jemalloc_or_skip()
-    monkeypatch.delenv(memory.POOL_VARIABLE, raising=False)
-    decays: list[int] = []
-    monkeypatch.setattr(pa, "jemalloc_set_decay_ms", decays.append)
-    with memory.engine_memory_pool():
-        pass
-    assert decays == [memory.DECAY_MS] and memory.DECAY_MS > 0
