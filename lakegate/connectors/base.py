@@ -145,6 +145,11 @@ class Source(ABC):
         Called from the engine's thread, while :meth:`chunks` may be running in another one.
         """
 
+    def finished(self) -> None:
+        """Called once :meth:`chunks` has ended, before the run's final commit: let go of what other
+        processes may be waiting for (a consumer group's partitions). By default, :meth:`close`."""
+        self.close()
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources."""
 

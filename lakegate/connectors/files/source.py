@@ -27,9 +27,10 @@ emitted already; that is harmless because positions and indexes stay exact. Malf
 other hand, is data: a malformed line (or a whole-file document that does not parse, as one payload)
 is emitted like any record and dead-lettered by the engine's decoder.
 
-One run at a time: while it reads, the source holds an exclusive lock in the state directory
-(:mod:`lakegate.connectors.files.lock`), released by :meth:`FilesSource.close`; a second run of the
-same pipeline on the same source stops at once instead of fencing the first one's commits.
+One run at a time: from its first read until the end of the run, the source holds an exclusive lock
+in the state directory (:mod:`lakegate.connectors.files.lock`), released by :meth:`FilesSource.close`;
+a second run of the same pipeline on the same source stops at once instead of fencing the first
+one's commits.
 
 Files still being written: in follow mode an unterminated last line is not emitted (nor passed) until
 its newline arrives, and neither is a truncated gzip stream or an array file that does not parse yet.
@@ -79,6 +80,9 @@ class FilesSource(Source):
         self.files = FileSet.from_path(context.resolve(config.path), config.pattern)
         self._stop = threading.Event()
         self._lock = SourceLock(lock_path(context.state_dir, context.pipeline, name), name)
+
+    def finished(self) -> None:
+        """Keep the lock until the run has committed what was read (:meth:`close`)."""
 
     def close(self) -> None:
         """Release the source's lock (see :mod:`lakegate.connectors.files.lock`)."""

@@ -289,7 +289,7 @@ class PipelineRunner:
                     del iterators[name]
                     # Leave a consumer group at once: its other members (the pipeline's other Kafka
                     # sources, other processes) cannot finish a rebalance while it stays unpolled.
-                    self._sources[name].close()
+                    self._sources[name].finished()
                     continue
                 yield name, chunk
                 if self._stopping:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import logging
 import os
 import signal
 import subprocess
@@ -11,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from lakegate.connectors.base import RunContext
+from lakegate.connectors.files import lock as lock_module
 from lakegate.connectors.files.config import FilesSourceConfig
 from lakegate.connectors.files.lock import SourceLock, lock_path
 from lakegate.connectors.files.source import FilesSource
@@ -50,7 +53,37 @@ def test_other_pipelines_on_the_same_files_read_at_the_same_time(tmp_path: Path)
     assert [len(c) for c in one.chunks({})] == [len(c) for c in other.chunks({})] == [1]
     one.close()
     other.close()
-    assert lock_path(tmp_path, "a/b", "c d").name == "files-a_b-c_d.lock"
+
+
+def test_lock_files_are_readable_and_never_shared_by_two_pipeline_source_pairs(tmp_path: Path) -> None:
+    assert lock_path(tmp_path, "a/b", "c d").name.startswith("files-a_b-c_d-")
+    pairs = [("orders-eu", "raw"), ("orders", "eu-raw"), ("a b", "x"), ("a_b", "x")]
+    assert len({lock_path(tmp_path, p, s) for p, s in pairs}) == len(pairs)
+
+
+def test_the_lock_is_kept_when_the_files_are_exhausted_until_the_run_closes(tmp_path: Path) -> None:
+    first, second = source(tmp_path), source(tmp_path)
+    list(first.chunks({}))
+    first.finished()  # the engine's call when the source has nothing more: the final commit follows
+    with pytest.raises(TerminalConnectorError):
+        next(iter(second.chunks({})))
+    first.close()
+    assert sum(len(c) for c in second.chunks({})) == 1
+    second.close()
+
+
+def test_a_file_system_without_locks_runs_unlocked_with_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def no_locks(fd: int, operation: int) -> None:
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(lock_module.fcntl, "flock", no_locks)
+    lock = SourceLock(lock_path(tmp_path, "p", "events"), "events")
+    with caplog.at_level(logging.WARNING):
+        lock.acquire()
+    assert not lock.held and "runs without its lock" in caplog.text
+    lock.release()
 
 
 def test_the_lock_names_the_holding_process_and_dies_with_it(tmp_path: Path) -> None:
