@@ -131,5 +131,6 @@ def entry() -> None:
     os._exit(code)
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # `python -m lakegate.cli.main`: the same defaults, the usual exit
+    apply_process_defaults()
     sys.exit(main())

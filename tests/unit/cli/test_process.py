@@ -48,3 +48,12 @@ def test_the_console_script_applies_them_before_pyarrow_loads() -> None:
     env = {"PATH": "/usr/bin:/bin"}
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True)
     assert out.stdout.split() == [process_defaults()["JE_ARROW_MALLOC_CONF"], "1"]
+
+
+def test_python_dash_m_applies_them_too() -> None:
+    probe = "import os; print(os.environ['JE_ARROW_MALLOC_CONF'])"
+    env = {"PATH": "/usr/bin:/bin"}
+    # `--version` exits at once; the defaults are set before argument parsing starts.
+    code = "import runpy, sys; sys.argv = ['x', '--version']\ntry:\n    runpy.run_module('lakegate.cli.main', run_name='__main__')\nexcept SystemExit:\n    pass\n" + probe
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.splitlines()[-1] == process_defaults()["JE_ARROW_MALLOC_CONF"]
