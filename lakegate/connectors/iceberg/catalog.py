@@ -100,3 +100,15 @@ def load_catalog(name: str, spec: CatalogSpec | None, context: RunContext) -> An
             # the other one won; loading again finds them.
             raise TransientConnectorError(f"Iceberg catalog {name!r} was being created by another process", catalog=name) from exc
         raise TerminalConnectorError(f"cannot load Iceberg catalog {name!r}: {exc}", catalog=name) from exc
+
+
+def ensure_namespace(catalog: Any, namespace: str | tuple[str, ...]) -> None:
+    """Create ``namespace`` unless it exists. Two processes starting at once may both find it missing;
+    pyiceberg's SQL catalog then fails the second one's insert with the database's unique-constraint
+    error instead of ``NamespaceAlreadyExistsError``, so a failure is accepted when the namespace
+    exists afterwards."""
+    try:
+        catalog.create_namespace_if_not_exists(namespace)
+    except Exception:
+        if not catalog.namespace_exists(namespace):
+            raise

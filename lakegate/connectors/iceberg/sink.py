@@ -47,7 +47,7 @@ from lakegate._optional import require
 from lakegate.connectors.base import BufferedSink, Capabilities, Delivery, RunContext
 from lakegate.connectors.fencing import Fencing
 from lakegate.connectors.filelog import copy_positions
-from lakegate.connectors.iceberg.catalog import load_catalog, resolve_catalog_spec
+from lakegate.connectors.iceberg.catalog import ensure_namespace, load_catalog, resolve_catalog_spec
 from lakegate.connectors.iceberg.duckdb_reader import iceberg_scan_sql, load_iceberg_extension
 from lakegate.connectors.iceberg.positions import PositionsHistory, positions_in_history
 from lakegate.connectors.iceberg.schema import (
@@ -136,7 +136,7 @@ class IcebergSink(BufferedSink):
         table = self._load_table()
         if table is None:
             namespace, _ = self.config.identifier
-            catalog.create_namespace_if_not_exists(namespace)
+            ensure_namespace(catalog, namespace)
             properties = {
                 "format-version": str(FORMAT_VERSION),
                 "write.format.default": "parquet",
